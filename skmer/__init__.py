@@ -1,0 +1,18 @@
+"""skmer: scikit-learn compatible facial micro-expression recognition.
+
+Subpackages
+-----------
+datasets
+    The data contract (:class:`~skmer.datasets.Clip`,
+    :class:`~skmer.datasets.ClipSequence`), corpus loaders and synthetic data.
+metrics
+    UF1 / UAR on pooled predictions.
+model_selection
+    Honest leave-one-subject-out evaluation.
+models
+    Networks (torch modules and skorch classifiers); imports torch lazily.
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["__version__"]

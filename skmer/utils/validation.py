@@ -1,0 +1,171 @@
+"""Input validation for clip estimators, LOSO evaluation and loaders."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from skmer.datasets._clip import Clip, ClipSequence
+
+__all__ = ["check_clips", "check_loso_inputs", "as_clip"]
+
+
+def _name(estimator):
+    if estimator is None:
+        return ""
+    name = estimator if isinstance(estimator, str) else type(estimator).__name__
+    return f"{name}: "
+
+
+def as_clip(clip, *, index=None, estimator=None):
+    """Return ``clip`` as a :class:`Clip` (bare arrays become clips without metadata).
+
+    The input is never copied or modified.
+    """
+    if isinstance(clip, Clip):
+        return clip
+    if isinstance(clip, np.ndarray) or hasattr(clip, "__array__"):
+        return Clip(np.asarray(clip))
+    where = "" if index is None else f" (element {index})"
+    raise TypeError(
+        f"{_name(estimator)}a clip{where} must be a Clip or an ndarray of shape "
+        f"(n_frames, height, width[, channels]); got {type(clip).__name__}."
+    )
+
+
+def check_clips(X, *, ensure_min_frames=1, frame_shape=None, allow_nan=False,
+                estimator=None):
+    """Validate a sequence of clips and return it as a list of :class:`Clip`.
+
+    Parameters
+    ----------
+    X : sequence of Clip or ndarray of shape (n_frames, height, width[, channels])
+        A list, 1-D object array or :class:`~skmer.datasets.ClipSequence`.  A single
+        4-D/5-D ndarray is read as a batch of equal-length clips.
+    ensure_min_frames : int, default=1
+        Smallest number of frames a clip may have.
+    frame_shape : tuple of int, default=None
+        If given, every clip's frame shape ``(height, width[, channels])`` must equal
+        it (typically the ``frame_shape_`` recorded in ``fit``).
+    allow_nan : bool, default=False
+        Accept non-finite pixel values.
+    estimator : estimator or str, default=None
+        Named in error messages.
+
+    Returns
+    -------
+    clips : list of Clip
+        The same clip objects (arrays wrapped, never copied); lazy clips are decoded.
+
+    Raises
+    ------
+    ValueError
+        Empty input, a clip with the wrong number of dimensions, too few frames,
+        non-finite values or a frame shape that differs from ``frame_shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.utils.validation import check_clips
+    >>> clips = check_clips([np.zeros((4, 8, 8)), np.zeros((6, 8, 8))])
+    >>> [c.n_frames for c in clips]
+    [4, 6]
+    >>> check_clips([np.zeros((1, 8, 8))], ensure_min_frames=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: clip 0 has 1 frame(s); at least 2 are required.
+    """
+    prefix = _name(estimator)
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim not in (4, 5):
+            raise ValueError(
+                f"{prefix}X as a numeric array must have shape (n_clips, n_frames, "
+                f"height, width[, channels]); got an array with shape {X.shape}. "
+                "Pass a list of clips for ragged data."
+            )
+        X = list(X)
+    elif isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"{prefix}X must be a sequence of clips (list, 1-D object array or "
+            f"ClipSequence); got {type(X).__name__}."
+        )
+    if len(X) == 0:
+        raise ValueError(f"{prefix}X is empty: at least one clip is required.")
+    if isinstance(ensure_min_frames, bool) or not isinstance(ensure_min_frames,
+                                                                Integral):
+        raise TypeError("ensure_min_frames must be an int.")
+    clips = []
+    for i, c in enumerate(X if not isinstance(X, ClipSequence) else iter(X)):
+        clip = as_clip(c, index=i, estimator=estimator)
+        frames = clip.frames
+        if frames.ndim not in (3, 4):
+            raise ValueError(
+                f"{prefix}clip {i} has shape {frames.shape}; a clip must have shape "
+                "(n_frames, height, width) or (n_frames, height, width, channels)."
+            )
+        if frames.shape[0] < ensure_min_frames:
+            raise ValueError(
+                f"{prefix}clip {i} has {frames.shape[0]} frame(s); at least "
+                f"{ensure_min_frames} are required."
+            )
+        if min(frames.shape[1:3]) < 1:
+            raise ValueError(f"{prefix}clip {i} has empty frames {frames.shape}.")
+        if frames.dtype == object or not (
+            np.issubdtype(frames.dtype, np.number) or frames.dtype == bool
+        ):
+            raise ValueError(
+                f"{prefix}clip {i} has dtype {frames.dtype}; frames must be numeric."
+            )
+        if (not allow_nan and np.issubdtype(frames.dtype, np.inexact)
+                and not np.isfinite(frames).all()):
+            raise ValueError(
+                f"{prefix}clip {i} contains NaN or infinite pixel values; frames must "
+                "be finite."
+            )
+        if frame_shape is not None and tuple(frames.shape[1:]) != tuple(frame_shape):
+            raise ValueError(
+                f"{prefix}clip {i} has frame shape {tuple(frames.shape[1:])}, but the "
+                f"estimator was fitted on frames of shape {tuple(frame_shape)}."
+            )
+        clips.append(clip)
+    return clips
+
+
+def check_loso_inputs(X, y, groups, datasets=None):
+    """Check that X, y, groups (and datasets) are non-empty and of equal length.
+
+    Returns ``y``, ``groups`` (and ``datasets``) as 1-D ndarrays.
+    """
+    n = len(X) if hasattr(X, "__len__") else None
+    if n is None:
+        raise TypeError(f"X must have a length; got {type(X).__name__}.")
+    if n == 0:
+        raise ValueError("X is empty: at least one sample is required.")
+    if y is None:
+        raise ValueError("y is required for LOSO evaluation.")
+    if groups is None:
+        raise ValueError(
+            "groups is required: pass the dataset-qualified subject of every sample "
+            "(e.g. 'casme2/sub01')."
+        )
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    lengths = {"X": n, "y": len(y), "groups": len(groups)}
+    if datasets is not None:
+        datasets = np.asarray(datasets)
+        lengths["datasets"] = len(datasets)
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "X, y, groups" + (", datasets" if datasets is not None else "")
+            + " must have the same length; got "
+            + ", ".join(f"{k}={v}" for k, v in lengths.items()) + "."
+        )
+    if y.ndim != 1 or groups.ndim != 1:
+        raise ValueError("y and groups must be 1-D.")
+    if len(np.unique(groups)) < 2:
+        raise ValueError(
+            "Leave-one-subject-out needs at least 2 distinct groups (subjects); got "
+            f"{len(np.unique(groups))}."
+        )
+    return (y, groups) if datasets is None else (y, groups, datasets)
