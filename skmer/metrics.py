@@ -29,6 +29,10 @@ import numpy as np
 __all__ = ["uf1_score", "uar_score", "per_class_scores", "megc_scores"]
 
 
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _confusion(y_true, y_pred, labels):
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
@@ -44,7 +48,7 @@ def _confusion(y_true, y_pred, labels):
         classes = present
     else:
         labels = np.asarray(labels)
-        missing = [lab for lab in labels if lab not in present]
+        missing = [_plain(lab) for lab in labels if lab not in present]
         if missing:
             warnings.warn(
                 f"Classes {missing} in `labels` do not occur in y_true; their recall "

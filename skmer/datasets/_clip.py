@@ -357,6 +357,12 @@ class ClipSequence(Sequence):
         return 1
 
     def __getitem__(self, key):
+        if isinstance(key, tuple):
+            # sklearn indexes arrays as ``X[idx, ...]``; a sequence has one axis
+            rest = [k for k in key[1:] if k is not Ellipsis]
+            if len(key) == 0 or rest:
+                raise IndexError(f"ClipSequence has one axis; got index {key!r}.")
+            key = key[0]
         if isinstance(key, Integral):
             return self._clips[key]
         if isinstance(key, slice):
