@@ -173,7 +173,8 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path):
     assert rep.n_reused == n_done
     assert len(log.read_text().splitlines()) == 10 - n_done
     fresh = evaluate_loso(SlowNearestMean(), X, y, groups)
-    np.testing.assert_array_equal(rep.predictions["y_pred"], fresh.predictions["y_pred"])
+    np.testing.assert_array_equal(rep.predictions["y_pred"],
+                                  fresh.predictions["y_pred"])
     assert rep.uf1 == fresh.uf1
 
 
