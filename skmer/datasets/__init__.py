@@ -1,6 +1,26 @@
 """Data contract, corpus loaders and synthetic micro-expressions."""
 
 from skmer.datasets._clip import Clip, ClipSequence, read_frames
+from skmer.datasets._corpora import (
+    load_casme2,
+    load_casme3,
+    load_mmew,
+    load_samm,
+    load_smic,
+)
 from skmer.datasets._flow_images import load_flow_images
+from skmer.datasets._megc2019 import load_megc2019, megc2019_composite
 
-__all__ = ["Clip", "ClipSequence", "read_frames", "load_flow_images"]
+__all__ = [
+    "Clip",
+    "ClipSequence",
+    "load_casme2",
+    "load_casme3",
+    "load_flow_images",
+    "load_megc2019",
+    "load_mmew",
+    "load_samm",
+    "load_smic",
+    "megc2019_composite",
+    "read_frames",
+]

@@ -176,11 +176,14 @@ def _assemble(df, *, corpus, fps, base, default_ext, pad, labels, emotions, colo
     exists = np.fromiter((os.path.isdir(p) for p in df["path"]), bool, len(df))
     if not exists.all():
         missing = df.loc[~exists, "path"].tolist()
+        first = df.loc[~exists, "id"].iloc[0]
         if on_missing == "raise":
+            hint = ("" if select is not None else " (pass on_missing='skip' to load "
+                    "the clips that are present)")
             raise FileNotFoundError(
                 f"{corpus}: {len(missing)} clip folder(s) of the annotation sheet are "
-                f"missing from the local copy, e.g. {missing[0]!r} (pass "
-                "on_missing='skip' to load the clips that are present)."
+                f"missing from the local copy, e.g. clip {first} expected at "
+                f"{missing[0]!r}{hint}."
             )
         _warn(len(missing), f"{corpus}: {{n}} clip folder(s) missing from the local "
               f"copy skipped, e.g. {missing[0]!r}.")
@@ -248,7 +251,10 @@ def _assemble(df, *, corpus, fps, base, default_ext, pad, labels, emotions, colo
     groups = df["group"].to_numpy(dtype=object)
     if return_X_y:
         return X, target, groups
-    frame = df.drop(columns=["folder", "stem", "target"]).assign(label=df["target"])
+    frame = df.drop(columns=["folder", "stem"])
+    std = ["dataset", "subject", "clip", "group", "id", "onset", "apex", "offset",
+           "apex_source", "offset_source", "emotion", "target", "path"]
+    frame = frame[std + [c for c in frame.columns if c not in std]]
     return Bunch(
         data=X, target=target, target_names=target_names, groups=groups,
         datasets=df["dataset"].to_numpy(dtype=object), onset=onset, apex=apex,
@@ -257,11 +263,15 @@ def _assemble(df, *, corpus, fps, base, default_ext, pad, labels, emotions, colo
     )
 
 
+_ADDED_COLUMNS = ("dataset", "group", "target", "path", "apex_source", "offset_source")
+
+
 def _standard(sheet, **cols):
     """Standard columns first, then the original sheet columns (suffix on clash)."""
     std = pd.DataFrame(cols, index=sheet.index)
+    reserved = set(std.columns) | set(_ADDED_COLUMNS)
     orig = sheet.rename(columns={c: f"{c}_sheet" for c in sheet.columns
-                                 if c in std.columns})
+                                 if c in reserved})
     return pd.concat([std, orig], axis=1)
 
 
@@ -313,6 +323,8 @@ _RETURNS = """data : Bunch
 
 
 def _doc(func):
+    if func.__doc__ is None:  # python -OO
+        return func
     func.__doc__ = func.__doc__.replace("%(common)s", _COMMON_PARAMS).replace(
         "%(returns)s", _RETURNS)
     return func
@@ -331,7 +343,7 @@ _CASME2_LAYOUT = ("<root>/CASME2-coding-20140508.xlsx and "
 
 @_doc
 def load_casme2(root=None, *, labels="native", emotions=None, return_X_y=False,
-                color="grey", version="auto", annotation=None, on_missing="raise"):
+                color="grey", on_missing="raise", version="auto", annotation=None):
     """Load the local copy of CASME II (255 samples, 26 subjects, 200 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "casme2"``)::
@@ -413,8 +425,8 @@ _SAMM_LAYOUT = ("<root>/SAMM.xlsx (sheet MICRO_ONLY) and "
 
 @_doc
 def load_samm(root=None, *, labels="native", emotions=None, return_X_y=False,
-              color="grey", annotation=None, sheet_name="MICRO_ONLY",
-              on_missing="raise"):
+              color="grey", on_missing="raise", annotation=None,
+              sheet_name="MICRO_ONLY"):
     """Load the local copy of SAMM (159 micro-expressions, 29 subjects, 200 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "samm"``)::
@@ -493,7 +505,7 @@ _SMIC_LAYOUT = ("<root>/smic_apex.xlsx and "
 
 @_doc
 def load_smic(root=None, *, labels="native", emotions=None, return_X_y=False,
-              color="grey", layout="auto", annotation=None, on_missing="raise"):
+              color="grey", on_missing="raise", layout="auto", annotation=None):
     """Load the local copy of SMIC-HS (164 samples, 16 subjects, 100 fps).
 
     The original SMIC release has no apex annotation; this loader parses
@@ -595,7 +607,7 @@ _CASME3_LAYOUT = ("<root>/casme3_partA_edited.csv (optionally <root>/casme3_tabl
 
 @_doc
 def load_casme3(root=None, *, labels="native", emotions=None, return_X_y=False,
-                color="grey", annotation=None, table=None, on_missing="raise"):
+                color="grey", on_missing="raise", annotation=None, table=None):
     """Load the local copy of CAS(ME)^3 part A (687 samples, 87 subjects, 30 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "casme3"``)::
@@ -693,7 +705,7 @@ _MMEW_LAYOUT = ("<root>/mmew_micro_delete_others.csv and "
 
 @_doc
 def load_mmew(root=None, *, labels="native", emotions=None, return_X_y=False,
-              color="grey", annotation=None, on_missing="raise"):
+              color="grey", on_missing="raise", annotation=None):
     """Load the local copy of MMEW micro-expressions (234 samples, 30 subjects, 90 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "mmew"``)::
@@ -793,27 +805,32 @@ _DEFAULT_TREE = {  # corpus -> (sheet file name, frame base folder)
 
 
 def _make_fake_tree(corpus, root, annotation, *, n_frame_clips=2, frame_size=8,
-                    ext=".jpg"):
+                    ext=".jpg", base=None):
     """Write the directory tree a loader expects, with tiny frames (tests, docs).
 
-    Copies ``annotation`` to its default place under ``root``, creates every clip
-    folder of the sheet and writes frames (hard links of one tiny grey image) for
-    the first ``n_frame_clips`` rows and for every row without an offset (a few
-    frames past the apex).  Returns ``root``.
+    Copies ``annotation`` into ``root`` (under the default sheet name when it has
+    the default sheet's extension, else under its own name), creates every clip
+    folder of the sheet under ``root / base`` (default: the corpus' default frame
+    folder) and writes frames (hard links of one tiny grey image) for the first
+    ``n_frame_clips`` rows and for every row without an offset (up to 5 frames past
+    the apex).  Returns ``root``.
     """
     import shutil
 
     import cv2
 
-    sheet_name, base = _DEFAULT_TREE[corpus]
+    sheet_name, default_base = _DEFAULT_TREE[corpus]
     root = Path(root)
-    (root / base).mkdir(parents=True, exist_ok=True)
+    (root / (base or default_base)).mkdir(parents=True, exist_ok=True)
+    annotation = Path(annotation)
+    if annotation.suffix != Path(sheet_name).suffix:
+        sheet_name = annotation.name
     shutil.copyfile(annotation, root / sheet_name)
     kwargs = {"casme2": {"version": "auto"}, "samm": {"sheet_name": "MICRO_ONLY"},
               "smic": {"layout": "auto"}, "casme3": {"table": None}}.get(corpus, {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        df, spec = _PARSERS[corpus](root, annotation=None, **kwargs)
+        df, spec = _PARSERS[corpus](root, annotation=root / sheet_name, **kwargs)
     paths = [os.path.join(spec["base"], f) for f in df["folder"]]
     for path in dict.fromkeys(paths):
         os.makedirs(path, exist_ok=True)
