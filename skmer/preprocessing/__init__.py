@@ -1,0 +1,34 @@
+"""Preprocessing of micro-expression clips: temporal selection and resampling,
+optical flow and strain, and train-time augmentation."""
+
+from skmer.preprocessing._augment import RandomShiftFlip
+from skmer.preprocessing._flow import (
+    FlowExtractor,
+    OpticalStrain,
+    optical_flow,
+    optical_strain,
+)
+from skmer.preprocessing._temporal import (
+    KeyframeSelector,
+    TemporalResampler,
+    remap_index,
+    resample_frames,
+    spot_apex,
+    sts_keyframes,
+    tim_interpolate,
+)
+
+__all__ = [
+    "FlowExtractor",
+    "KeyframeSelector",
+    "OpticalStrain",
+    "RandomShiftFlip",
+    "TemporalResampler",
+    "optical_flow",
+    "optical_strain",
+    "remap_index",
+    "resample_frames",
+    "spot_apex",
+    "sts_keyframes",
+    "tim_interpolate",
+]
