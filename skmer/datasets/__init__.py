@@ -10,6 +10,7 @@ from skmer.datasets._corpora import (
 )
 from skmer.datasets._flow_images import load_flow_images
 from skmer.datasets._megc2019 import load_megc2019, megc2019_composite
+from skmer.datasets._synthetic import make_micro_expressions
 
 __all__ = [
     "Clip",
@@ -21,6 +22,7 @@ __all__ = [
     "load_mmew",
     "load_samm",
     "load_smic",
+    "make_micro_expressions",
     "megc2019_composite",
     "read_frames",
 ]

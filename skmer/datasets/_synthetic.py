@@ -155,13 +155,13 @@ def _affine(pose, frame_shape, jitter=(0.0, 0.0)):
     return np.hstack([lin, trans[:, None]])
 
 
-def _displacement_field(label, matrix, frame_shape):
+def _displacement_field(label, matrix, grid):
     """Unit-peak displacement field ``(H, W, 2)`` (dx, dy) in output pixels.
 
     A clip's frame ``t`` is its neutral face warped by
-    ``amplitude * profile[t] * field``: the face content at ``x`` moves to ``x + d``.
+    ``peak * profile[t] * field``: the face content at ``x`` moves to ``x + d``.
     """
-    h, w = frame_shape
+    xx, yy = grid
     lin, trans = matrix[:, :2], matrix[:, 2]
     inv = np.linalg.inv(lin)
     k = np.sqrt(abs(np.linalg.det(lin)))  # source pixels per output pixel
@@ -170,7 +170,6 @@ def _displacement_field(label, matrix, frame_shape):
     sigmas = np.array([s for _, s, _ in comps]) / k          # (K,) output pixels
     dirs = np.array([d for _, _, d in comps]) @ inv.T       # (K, 2) output axes
     centers = (centers - trans) @ inv.T                     # (K, 2) output
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     d2 = ((xx[None] - centers[:, 0, None, None]) ** 2
           + (yy[None] - centers[:, 1, None, None]) ** 2)
     win = np.exp(-d2 / (2.0 * sigmas[:, None, None] ** 2))  # (K, H, W)
@@ -187,15 +186,19 @@ def _smooth_noise(rng, shape, sigma, std):
     return field * np.float32(std / max(float(field.std()), 1e-6))
 
 
-def _render_clip(src, matrix, field, profile, amplitude):
-    """Warp the source into ``len(profile)`` float frames ``(T, H, W[, C])``."""
+def _render_clip(src, matrix, field, displacement, grid):
+    """Warp ``src`` into ``len(displacement)`` float32 frames ``(T, H, W[, C])``.
+
+    Frame ``t`` at output pixel ``x`` shows the neutral face at
+    ``x - displacement[t] * field(x)`` (backward map), sampled bilinearly in ``src``
+    through the affine ``matrix`` (output pixel -> source pixel).
+    """
     import cv2
 
-    h, w = field.shape[:2]
-    n_frames = len(profile)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    # backward map: frame pixel x shows the neutral face at x - s(t) * d(x)
-    s = (amplitude * profile)[:, None, None]
+    xx, yy = grid
+    h, w = xx.shape
+    n_frames = len(displacement)
+    s = np.asarray(displacement)[:, None, None]
     px = xx[None] - s * field[None, ..., 0]
     py = yy[None] - s * field[None, ..., 1]
     map_x = matrix[0, 0] * px + matrix[0, 1] * py + matrix[0, 2]
@@ -210,8 +213,116 @@ def _render_clip(src, matrix, field, profile, amplitude):
     return frames.reshape((n_frames, h, w) + src.shape[2:])
 
 
+def _make_subject(rng, base, frame_shape, color, margin):
+    """One synthetic subject: pose, and its own face image (texture, lighting)."""
+    h, w = frame_shape
+    pose = _subject_pose(rng, frame_shape)
+    matrix = _affine(pose, frame_shape)
+    k = _FACE_SIZE / min(h, w) / pose["scale"]
+    # the part of the source this subject's frames can sample
+    corners = np.array([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]])
+    pts = corners @ matrix.T
+    pad = k * margin
+    c0, r0 = np.floor(pts.min(0) - pad).astype(int)
+    c1, r1 = np.ceil(pts.max(0) + pad).astype(int) + 1
+    c0, r0 = max(c0, 0), max(r0, 0)
+    c1, r1 = min(max(c1, c0 + 2), base.shape[1]), min(max(r1, r0 + 2), base.shape[0])
+    img = base[r0:r1, c0:c1]
+    texture = _smooth_noise(rng, img.shape[:2], 0.6 * k, rng.uniform(5.0, 10.0))
+    gain = np.float32(rng.uniform(0.65, 1.15))
+    if color:
+        texture = texture[..., None] * rng.uniform(0.7, 1.3, size=3).astype(np.float32)
+        gain = gain * rng.uniform(0.85, 1.15, size=3).astype(np.float32)
+    gamma = np.float32(rng.uniform(0.75, 1.3))
+    img = np.clip(img + texture, 0.0, 255.0) * np.float32(1.0 / 255.0)
+    img = np.ascontiguousarray(np.float32(255.0) * gain * img ** gamma, np.float32)
+    # lighting gradient and offset, in frame coordinates
+    theta = rng.uniform(0.0, 2.0 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = rng.uniform(10.0, 45.0) * (np.cos(theta) * (xx / (w - 1) - 0.5)
+                                       + np.sin(theta) * (yy / (h - 1) - 0.5))
+    light = (light + rng.uniform(-15.0, 15.0)).astype(np.float32)
+    return {
+        "pose": pose,
+        "src": img,
+        "origin": np.array([c0, r0], dtype=np.float64),
+        "light": light[..., None] if color else light,
+    }
+
+
 def _class_names(n_classes):
     return [_PATTERNS[i][0] for i in range(n_classes)]
+
+
+def _generate(n_clips, n_subjects, n_classes, n_frames, frame_shape, fps, amplitude,
+              noise, color, rng):
+    """The generator proper (validated arguments, a ``RandomState``).
+
+    Returns the clips, ``y``, ``groups`` and, per clip, the ground truth of its
+    motion: ``field`` (unit-peak displacement field ``(H, W, 2)``, output pixels)
+    and ``displacement`` (``(T,)``, pixels: the field's scale in every frame).
+    """
+    import cv2
+
+    h, w = frame_shape
+    base = _source_image(color)
+    # anti-aliasing for the downsampling (about half an output pixel)
+    base = cv2.GaussianBlur(base, (0, 0), 0.5 * _FACE_SIZE / min(h, w))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    grid = (xx, yy)
+
+    # -- clips per subject, labels balanced overall and within subjects ----------
+    counts = np.full(n_subjects, n_clips // n_subjects)
+    counts[: n_clips % n_subjects] += 1
+    subject_of, labels = [], []
+    for j, c in enumerate(counts):
+        labels.extend(rng.permutation((np.arange(c) + j) % n_classes))
+        subject_of.extend([j] * c)
+
+    subjects = [_make_subject(rng, base, frame_shape, color, margin=4.0 + amplitude)
+                for _ in range(n_subjects)]
+
+    names = _class_names(n_classes)
+    lengths = rng.randint(n_frames[0], n_frames[1] + 1, size=n_clips)
+    width_s = max(2, len(str(n_subjects)))
+    width_c = max(3, len(str(n_clips - 1)))
+    clips, y, groups, truth = [], [], [], []
+    for i in range(n_clips):
+        subj = subjects[subject_of[i]]
+        label = int(labels[i])
+        n_t = int(lengths[i])
+        pre = int(rng.randint(0, max(1, n_t // 4) + 1))
+        post = int(rng.randint(0, max(1, n_t // 4) + 1))
+        onset = min(pre, n_t - 3)
+        offset = max(n_t - 1 - post, onset + 2)
+        apex = onset + int(round(rng.uniform(0.3, 0.7) * (offset - onset)))
+        apex = min(max(apex, onset + 1), offset - 1)
+
+        # per-clip head-pose jitter, then the subject's image origin
+        matrix = _affine(subj["pose"], frame_shape,
+                         jitter=rng.uniform(-0.75, 0.75, size=2))
+        field = _displacement_field(label, matrix, grid)
+        matrix[:, 2] -= subj["origin"]
+        displacement = (amplitude * rng.uniform(0.8, 1.0)
+                        * _temporal_profile(n_t, onset, apex, offset))
+        frames = _render_clip(subj["src"], matrix, field, displacement, grid)
+        frames *= np.float32(rng.uniform(0.95, 1.05))
+        frames += subj["light"]
+        if noise > 0:
+            frames += rng.normal(0.0, noise, size=frames.shape).astype(np.float32)
+        frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+
+        sid = f"s{subject_of[i] + 1:0{width_s}d}"
+        subject = f"synthetic/{sid}"
+        clips.append(Clip(
+            frames, onset=onset, apex=apex, offset=offset, fps=fps,
+            id=f"syn/{sid}/clip{i:0{width_c}d}", subject=subject,
+            dataset="synthetic", label=names[label],
+        ))
+        y.append(names[label])
+        groups.append(subject)
+        truth.append({"field": field, "displacement": displacement})
+    return clips, np.asarray(y), np.asarray(groups), truth
 
 
 def make_micro_expressions(n_clips=60, *, n_subjects=6, n_classes=3, n_frames=12,
@@ -219,8 +330,8 @@ def make_micro_expressions(n_clips=60, *, n_subjects=6, n_classes=3, n_frames=12
                            color=False, return_bunch=False, random_state=None):
     """Generate synthetic micro-expression clips of a real face.
 
-    Every subject is the same real face (``skimage.data.astronaut()``) under its own
-    pose (scale, shift, in-plane rotation, mirroring), illumination (gain, gamma,
+    Every subject is the same real face (``skimage.data.astronaut()``, [2]_) under its
+    own pose (scale, shift, in-plane rotation, mirroring), illumination (gain, gamma,
     offset, a lighting gradient) and skin texture; every clip adds a small per-clip
     head-pose jitter and plays one brief, localised, action-unit-like deformation
     (FACS, [1]_) whose place and direction depend on the class:
@@ -295,8 +406,8 @@ def make_micro_expressions(n_clips=60, *, n_subjects=6, n_classes=3, n_frames=12
     ----------
     .. [1] P. Ekman and W. V. Friesen, "Facial Action Coding System: A Technique for
        the Measurement of Facial Movement", Consulting Psychologists Press, 1978.
-    .. [2] E. Collins, "Astronaut Eileen Collins", NASA, 1999 (public domain image
-       shipped as ``skimage.data.astronaut``).
+    .. [2] NASA, portrait of astronaut Eileen Collins (public domain), distributed
+       with scikit-image as ``skimage.data.astronaut``.
 
     Examples
     --------
@@ -304,7 +415,7 @@ def make_micro_expressions(n_clips=60, *, n_subjects=6, n_classes=3, n_frames=12
     >>> X, y, groups = make_micro_expressions(n_clips=6, n_subjects=2, random_state=0)
     >>> len(X), X[0].shape, X[0].dtype
     (6, (12, 48, 48), dtype('uint8'))
-    >>> sorted(set(y)), sorted(set(groups))
+    >>> sorted(set(y.tolist())), sorted(set(groups.tolist()))
     (['negative', 'positive', 'surprise'], ['synthetic/s01', 'synthetic/s02'])
     >>> clip = X[0]
     >>> clip.onset < clip.apex < clip.offset < clip.n_frames
@@ -325,96 +436,14 @@ def make_micro_expressions(n_clips=60, *, n_subjects=6, n_classes=3, n_frames=12
         raise ValueError(f"color must be a bool, got {color!r}.")
     rng = check_random_state(random_state)
 
-    import cv2
-
-    src = _source_image(bool(color))
-    n_ch = 3 if color else 1
-    h, w = frame_shape
-    # anti-aliasing for the downsampling (about 0.5 output pixel)
-    src = cv2.GaussianBlur(src, (0, 0), 0.5 * _FACE_SIZE / min(h, w))
-
-    # -- clips per subject, labels balanced overall and within subjects ----------
-    counts = np.full(n_subjects, n_clips // n_subjects)
-    counts[: n_clips % n_subjects] += 1
-    subject_of, labels = [], []
-    for j, c in enumerate(counts):
-        lab = (np.arange(c) + j) % n_classes
-        labels.extend(rng.permutation(lab))
-        subject_of.extend([j] * c)
-    subject_of = np.asarray(subject_of)
-    labels = np.asarray(labels)
-
-    # -- subjects: pose, illumination, skin texture (moves with the face) -------
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    xx_n, yy_n = xx / (w - 1) - 0.5, yy / (h - 1) - 0.5
-    subjects = []
-    for _ in range(n_subjects):
-        pose = _subject_pose(rng, frame_shape)
-        texture = _smooth_noise(rng, src.shape[:2], 0.6 * _FACE_SIZE / min(h, w),
-                                rng.uniform(5.0, 10.0))
-        if color:
-            texture = texture[..., None] * rng.uniform(0.7, 1.3, size=3)
-            texture = texture.astype(np.float32)
-        theta = rng.uniform(0.0, 2.0 * np.pi)
-        light = (rng.uniform(10.0, 45.0)
-                 * (np.cos(theta) * xx_n + np.sin(theta) * yy_n)).astype(np.float32)
-        gain = rng.uniform(0.65, 1.15) * (rng.uniform(0.85, 1.15, size=n_ch)
-                                          if color else np.ones(1))
-        subjects.append({
-            "pose": pose,
-            "src": src + texture,
-            "light": light if not color else light[..., None],
-            "gain": gain.astype(np.float32) if color else np.float32(gain[0]),
-            "gamma": rng.uniform(0.75, 1.3),
-            "offset": rng.uniform(-15.0, 15.0),
-        })
-
-    # -- clips -------------------------------------------------------------------
-    names = _class_names(n_classes)
-    lengths = rng.randint(t_min, t_max + 1, size=n_clips)
-    width_s = max(2, len(str(n_subjects)))
-    width_c = max(3, len(str(n_clips - 1)))
-    clips, y, groups = [], [], []
-    for i in range(n_clips):
-        subj = subjects[subject_of[i]]
-        n_t = int(lengths[i])
-        pre = int(rng.randint(0, max(1, n_t // 4) + 1))
-        post = int(rng.randint(0, max(1, n_t // 4) + 1))
-        onset = min(pre, n_t - 3)
-        offset = max(n_t - 1 - post, onset + 2)
-        apex = onset + int(round(rng.uniform(0.3, 0.7) * (offset - onset)))
-        apex = min(max(apex, onset + 1), offset - 1)
-
-        matrix = _affine(subj["pose"], frame_shape,
-                         jitter=rng.uniform(-0.75, 0.75, size=2))
-        field = _displacement_field(labels[i], matrix, frame_shape)
-        peak = amplitude * rng.uniform(0.8, 1.0)
-        profile = _temporal_profile(n_t, onset, apex, offset)
-        frames = _render_clip(subj["src"], matrix, field, profile, peak)
-
-        frames = np.clip(frames, 0.0, 255.0) / 255.0
-        frames = 255.0 * frames ** subj["gamma"]
-        gain = subj["gain"] * rng.uniform(0.95, 1.05)
-        frames = frames * gain + subj["light"] + subj["offset"]
-        if noise > 0:
-            frames = frames + rng.normal(0.0, noise, size=frames.shape)
-        frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
-
-        sid = f"s{subject_of[i] + 1:0{width_s}d}"
-        subject = f"synthetic/{sid}"
-        clips.append(Clip(
-            frames, onset=onset, apex=apex, offset=offset, fps=fps,
-            id=f"syn/{sid}/clip{i:0{width_c}d}", subject=subject,
-            dataset="synthetic", label=names[labels[i]],
-        ))
-        y.append(names[labels[i]])
-        groups.append(subject)
-
+    clips, y, groups, _ = _generate(
+        n_clips, n_subjects, n_classes, (t_min, t_max), frame_shape, fps, amplitude,
+        noise, bool(color), rng)
     X = ClipSequence(clips)
-    y = np.asarray(y)
-    groups = np.asarray(groups)
+    names = _class_names(n_classes)
     if not return_bunch:
         return X, y, groups
+    h, w = frame_shape
     descr = (
         "Synthetic micro-expressions (skmer.datasets.make_micro_expressions)\n"
         f"{n_clips} clips, {n_subjects} subjects, {n_classes} classes "

@@ -2,12 +2,20 @@
 optical flow and strain, and train-time augmentation."""
 
 from skmer.preprocessing._augment import RandomShiftFlip
+from skmer.preprocessing._face import (
+    FaceCropper,
+    crop_face,
+    detect_face,
+    face_alignment,
+    face_landmarks,
+)
 from skmer.preprocessing._flow import (
     FlowExtractor,
     OpticalStrain,
     optical_flow,
     optical_strain,
 )
+from skmer.preprocessing._magnify import Magnifier, magnify, magnify_pair
 from skmer.preprocessing._temporal import (
     KeyframeSelector,
     TemporalResampler,
@@ -19,11 +27,19 @@ from skmer.preprocessing._temporal import (
 )
 
 __all__ = [
+    "FaceCropper",
     "FlowExtractor",
     "KeyframeSelector",
+    "Magnifier",
     "OpticalStrain",
     "RandomShiftFlip",
     "TemporalResampler",
+    "crop_face",
+    "detect_face",
+    "face_alignment",
+    "face_landmarks",
+    "magnify",
+    "magnify_pair",
     "optical_flow",
     "optical_strain",
     "remap_index",

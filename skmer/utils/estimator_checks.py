@@ -27,6 +27,10 @@ these defaults (read with :func:`get_skmer_tags`):
     The fewest frames a clip may have (the synthetic clips have 8, ragged ones 5-8).
 ``requires_y`` : bool, default=True for estimators with ``predict``
     ``fit`` needs ``y`` (then the checks pass the synthetic labels).
+``fixed_frame_shape`` : bool, default=True
+    ``transform``/``predict`` require the frame shape seen in ``fit``.  ``False``
+    (e.g. a face cropper, whose output size is a parameter) turns the "other frame
+    shape" case of :func:`check_clip_bad_input` around: such clips must be accepted.
 """
 
 from __future__ import annotations
@@ -155,7 +159,7 @@ def get_skmer_tags(estimator):
     False
     """
     tags = {"allow_ragged": True, "min_frames": 1,
-            "requires_y": hasattr(estimator, "predict")}
+            "requires_y": hasattr(estimator, "predict"), "fixed_frame_shape": True}
     own = getattr(estimator, "__skmer_tags__", None)
     if own is not None:
         extra = own()
@@ -411,11 +415,15 @@ def check_clip_bad_input(name, estimator_orig):
         "an empty X": [],
         "a clip of wrong ndim (2-D)": [frames[0]],
         "NaN frames": [nan_clip],
-        "a frame shape other than in fit": other_shape,
     }
+    fixed_shape = get_skmer_tags(est)["fixed_frame_shape"]
+    if fixed_shape:
+        bad_predict["a frame shape other than in fit"] = other_shape
     for method in _OUTPUT_METHODS:
         if not hasattr(est, method):
             continue
+        if not fixed_shape:
+            getattr(est, method)(other_shape)  # must be accepted
         for what, data in bad_predict.items():
             expect_value_error(f"{what} in {method}",
                                lambda d=data, m=method: getattr(est, m)(d))

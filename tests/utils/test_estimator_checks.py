@@ -234,7 +234,8 @@ def test_check_selection():
 
 def test_get_skmer_tags():
     assert get_skmer_tags(MeanFrame()) == {"allow_ragged": True, "min_frames": 1,
-                                           "requires_y": False}
+                                           "requires_y": False,
+                                           "fixed_frame_shape": True}
     assert get_skmer_tags(NearestMeanClassifier())["requires_y"]
     assert not get_skmer_tags(FlowExtractor(mode="sequence"))["allow_ragged"]
 
