@@ -5,6 +5,10 @@ Subpackages
 datasets
     The data contract (:class:`~skmer.datasets.Clip`,
     :class:`~skmer.datasets.ClipSequence`), corpus loaders and synthetic data.
+preprocessing
+    Face cropping, key frames, temporal resampling, magnification, optical flow.
+features
+    Hand-crafted features: LBP-TOP and Bi-WOOF (kernels, estimators, SVM pipelines).
 metrics
     UF1 / UAR on pooled predictions.
 model_selection

@@ -59,6 +59,37 @@ def _random_state_params(estimator):
             if k == "random_state" or k.endswith("__random_state")]
 
 
+def _wants_groups(estimator):
+    """True if ``estimator.fit`` takes ``groups``: explicitly, or through
+    ``**params`` on an estimator with an inner ``cv`` (``GridSearchCV`` & co.)."""
+    import inspect
+
+    fit = getattr(estimator, "fit", None)
+    try:
+        params = inspect.signature(fit).parameters
+    except (TypeError, ValueError):
+        return False
+    if "groups" in params:
+        return True
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    has_cv = hasattr(estimator, "get_params") and "cv" in estimator.get_params(
+        deep=False)
+    return var_kw and has_cv
+
+
+def _groups_routes(estimator):
+    """Fit-parameter names through which training groups reach inner CVs.
+
+    ``groups`` if the estimator's ``fit`` takes it (e.g. ``GridSearchCV``); for a
+    Pipeline, ``<step>__groups`` for every step whose ``fit`` takes it.
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        return [f"{name}__groups" for name, step in steps
+                if step not in (None, "passthrough") and _wants_groups(step)]
+    return ["groups"] if _wants_groups(estimator) else []
+
+
 def _index(X, idx):
     """Index X (list, ndarray, ClipSequence, pandas) with an integer array."""
     if hasattr(X, "iloc"):
@@ -87,14 +118,15 @@ def _atomic_write_json(path, obj):
         raise
 
 
-def _fit_predict(estimator, X, y, train, test, seed, fold, rs_params, out_path,
-                 run_key):
+def _fit_predict(estimator, X, y, groups, train, test, seed, fold, rs_params,
+                 group_routes, out_path, run_key):
     est = clone(estimator)
     rs = fold_seed(seed, fold)
     if rs_params:
         est.set_params(**{k: rs for k in rs_params})
+    fit_params = {k: groups[train] for k in group_routes}
     t0 = time.perf_counter()
-    est.fit(_index(X, train), y[train])
+    est.fit(_index(X, train), y[train], **fit_params)
     t_fit = time.perf_counter() - t0
     y_pred = np.asarray(est.predict(_index(X, test)))
     if y_pred.shape != (len(test),):
@@ -132,7 +164,7 @@ def _run_key(estimator, y, groups, splits):
 
 
 def evaluate_loso(estimator, X, y, groups, *, datasets=None, seeds=(0,), n_jobs=None,
-                  results_dir=None, verbose=0, progress=None):
+                  results_dir=None, route_groups="auto", verbose=0, progress=None):
     """Leave-one-subject-out evaluation with pooled UF1/UAR, overall and per dataset.
 
     Parameters
@@ -161,6 +193,14 @@ def evaluate_loso(estimator, X, y, groups, *, datasets=None, seeds=(0,), n_jobs=
         parameters, labels, groups and folds); a rerun with the same arguments
         reuses the finished folds and computes only the missing ones, so an
         interrupted evaluation resumes.
+    route_groups : "auto", list of str or None, default="auto"
+        How the *training* subjects reach inner, subject-grouped CVs (grid search
+        over ``magnifier__alpha``, early stopping on an inner split): the training
+        part of ``groups`` is passed to ``fit`` under each of these names.
+        ``"auto"``: ``groups`` if the estimator's ``fit`` takes a ``groups``
+        argument (``GridSearchCV``), and ``<step>__groups`` for every Pipeline step
+        whose ``fit`` takes one.  ``None`` passes nothing.  The test fold's groups
+        never reach ``fit``.
     verbose : int, default=0
         Log progress at INFO level when > 0.
     progress : bool, default=None
@@ -211,6 +251,16 @@ def evaluate_loso(estimator, X, y, groups, *, datasets=None, seeds=(0,), n_jobs=
         raise ValueError(f"seeds must be distinct; got {seeds}.")
     splits = list(LeaveOneGroupOut().split(np.zeros(len(y)), y, groups))
     rs_params = _random_state_params(estimator)
+    if route_groups == "auto":
+        group_routes = _groups_routes(estimator)
+    elif route_groups is None:
+        group_routes = []
+    elif isinstance(route_groups, str):
+        raise ValueError(
+            f"route_groups must be 'auto', None or a list of fit-parameter names; "
+            f"got {route_groups!r}.")
+    else:
+        group_routes = list(route_groups)
     if len(seeds) > 1 and not rs_params:
         warnings.warn(
             f"{type(estimator).__name__} has no random_state parameter; repeated "
@@ -252,8 +302,9 @@ def evaluate_loso(estimator, X, y, groups, *, datasets=None, seeds=(0,), n_jobs=
     if tasks:
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         gen = parallel(
-            delayed(_fit_predict)(estimator, X, y, splits[k][0], splits[k][1], s, k,
-                                  rs_params, path_of(s, k), run_key)
+            delayed(_fit_predict)(estimator, X, y, groups, splits[k][0], splits[k][1],
+                                  s, k, rs_params, group_routes, path_of(s, k),
+                                  run_key)
             for s, k in tasks
         )
         if progress:

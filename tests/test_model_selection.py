@@ -184,3 +184,33 @@ def test_changed_estimator_does_not_reuse_results(tmp_path):
     rep = evaluate_loso(DummyClassifier(), X, y, groups, results_dir=tmp_path)
     assert rep.n_reused == 0
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_training_groups_reach_an_inner_grouped_grid_search():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, groups, _ = make_data()
+    seen = []
+
+    class SpyGroupKFold(GroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(set(groups))
+            return super().split(X, y, groups)
+
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]},
+                          cv=SpyGroupKFold(3))
+    rep = evaluate_loso(search, X, y, groups)
+    assert len(seen) == 10
+    all_groups = set(groups)
+    for inner, test_group in zip(seen, sorted(all_groups)):
+        assert inner == all_groups - {test_group}
+    # inside a Pipeline, the step that takes groups gets them as <step>__groups
+    seen.clear()
+    pipe = Pipeline([("scale", StandardScaler()), ("search", search)])
+    rep2 = evaluate_loso(pipe, X, y, groups)
+    assert len(seen) == 10 and rep2.n_folds == rep.n_folds == 10
+    with pytest.raises(ValueError, match="route_groups"):
+        evaluate_loso(search, X, y, groups, route_groups="groups")
