@@ -269,13 +269,40 @@ class Clip:
         self.frames  # noqa: B018
         return self
 
+    def _fingerprint(self):
+        """``(name, size, mtime_ns)`` of every source file (one ``stat`` each)."""
+        src = Path(self.source)
+        if src.is_dir():
+            names = self.frame_files
+            if names is None:
+                names = sorted((p.name for p in src.iterdir()
+                                if p.suffix.lower() in IMAGE_EXTENSIONS),
+                               key=_natural_key)
+            files = [src / n for n in names]
+        else:
+            files = [src]
+        out = []
+        for f in files:
+            try:
+                st = f.stat()
+                out.append((f.name, st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append((f.name, None, None))
+        return tuple(out)
+
     def __getstate__(self):
         state = self.__dict__.copy()
         if self.source is not None:
-            state["_frames"] = None  # a lazy clip pickles as its source
+            # a lazy clip pickles as its source, not its pixels, plus a fingerprint
+            # of the source files so that a cache keyed on the pickle (joblib.Memory
+            # in Pipeline(memory=...)) notices a file changed in place
+            state["_frames"] = None
+            state["_fingerprint"] = self._fingerprint()
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        state.pop("_fingerprint", None)
         self.__dict__.update(state)
 
     def __eq__(self, other):

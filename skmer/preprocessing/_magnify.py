@@ -652,6 +652,11 @@ def _magnify_clip(clip, i, params, prefix):
         out = np.stack([frames[onset].astype(np.float32), mag])
         return clip.replace(frames=_cast(out, frames.dtype, params["output"]),
                             onset=0, apex=1, offset=None)
+    if frames.shape[0] <= 3:
+        logger.warning(
+            "%sclip %d has %d frames: a temporal band-pass over so few frames "
+            "amplifies little; after a key-frame selector use mode='two-frame'.",
+            prefix, i, frames.shape[0])
     fps = clip.fps if clip.fps is not None else params["fps"]
     try:
         _check_band(params["filter"], params["low_hz"], params["high_hz"], fps)

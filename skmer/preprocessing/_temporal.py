@@ -536,7 +536,8 @@ def _select_clip(clip, i, *, mode, apex_source, n_keyframes, spotter, prefix):
             return int(np.argmin(np.abs(pos - t)))
 
         meta = {k: nearest(getattr(clip, k)) for k in ("onset", "apex", "offset")}
-        return clip.replace(frames=frames[idx], **meta)
+        # key frames are not evenly spaced in time: no frame rate applies
+        return clip.replace(frames=frames[idx], fps=None, **meta)
 
     onset = 0 if clip.onset is None else _check_index(clip.onset, "onset", n, where)
     offset = (n - 1 if clip.offset is None
@@ -570,7 +571,8 @@ def _select_clip(clip, i, *, mode, apex_source, n_keyframes, spotter, prefix):
         idx, meta = [onset, apex, offset], dict(onset=0, apex=1, offset=2)
     else:
         idx, meta = [apex], dict(onset=None, apex=0, offset=None)
-    return clip.replace(frames=frames[idx], **meta)
+    # key frames are not evenly spaced in time: no frame rate applies
+    return clip.replace(frames=frames[idx], fps=None, **meta)
 
 
 def _resample_clip(clip, *, n_frames, method, dtype):
@@ -592,6 +594,9 @@ def _resample_clip(clip, *, n_frames, method, dtype):
         meta[k] = (remap_index(v, n, n_frames)
                    if isinstance(v, (Integral, np.integer)) and not isinstance(v, bool)
                    else None)
+    if clip.fps is not None and n > 1:
+        # the same time span now holds n_frames frames: the frame rate follows
+        meta["fps"] = float(clip.fps) * (n_frames - 1) / (n - 1)
     return clip.replace(frames=out, **meta)
 
 

@@ -14,7 +14,7 @@ from skmer.datasets import Clip, ClipSequence, read_frames
 @pytest.fixture
 def frame_dir(tmp_path):
     rng = np.random.RandomState(0)
-    frames = rng.randint(0, 255, size=(12, 10, 8), dtype=np.uint8)
+    frames = rng.randint(0, 255, size=(12, 40, 32), dtype=np.uint8)
     for i, f in enumerate(frames):
         # natural order: img2 before img10
         cv2.imwrite(str(tmp_path / f"img{i + 1}.png"), f)
@@ -27,14 +27,14 @@ def test_lazy_folder_clip_reads_in_natural_order(frame_dir):
     assert not clip.is_loaded
     assert clip.n_frames == 12
     np.testing.assert_array_equal(clip.frames, frames)
-    assert clip.shape == (12, 10, 8) and clip.dtype == np.uint8
+    assert clip.shape == (12, 40, 32) and clip.dtype == np.uint8
 
 
 def test_frame_files_subset_and_rgb(frame_dir):
     path, frames = frame_dir
     clip = Clip(source=path, frame_files=["img3.png", "img4.png"], color="rgb")
     assert clip.n_frames == 2 and not clip.is_loaded
-    assert clip.shape == (2, 10, 8, 3)
+    assert clip.shape == (2, 40, 32, 3)
     np.testing.assert_array_equal(clip.frames[..., 0], frames[2:4])
 
 
@@ -44,10 +44,20 @@ def test_lazy_clip_pickles_as_its_source(frame_dir):
     clip.load()
     assert clip.is_loaded
     data = pickle.dumps(clip)
-    assert len(data) < 1000  # the pixels (960 bytes + overhead) are not in it
+    assert len(data) < 2000  # the pixels (15 kB) are not in it
     back = pickle.loads(data)
     assert not back.is_loaded and back.apex == 3 and back.subject == "casme2/sub01"
     assert back == clip
+
+
+def test_lazy_clip_pickle_changes_when_a_source_file_changes(frame_dir):
+    path, frames = frame_dir
+    clip = Clip(source=path)
+    before = pickle.dumps(clip)
+    assert pickle.dumps(clip) == before
+    cv2.imwrite(str(path / "img3.png"), frames[2][:, ::-1].copy())
+    assert pickle.dumps(clip) != before
+    assert "_fingerprint" not in pickle.loads(before).__dict__
 
 
 def test_in_memory_clip_pickles_its_pixels():

@@ -171,8 +171,9 @@ def test_resampler_remaps_metadata_and_keeps_the_rest():
     c = out[0]
     assert c.shape == (9, 6, 6) and c.dtype == np.float32
     assert (c.onset, c.apex, c.offset) == (2, 6, 8)
+    # 5 frames at 200 fps span 4/200 s; 9 frames over that span: 400 fps
     assert (c.fps, c.id, c.subject, c.dataset, c.label) == (
-        200.0, "c1", "casme2/sub01", "casme2", "positive")
+        400.0, "c1", "casme2/sub01", "casme2", "positive")
     assert c.landmarks is landmarks
     assert out[1].apex is None and out[1].shape == (9, 6, 6)
     # shrinking: 30 -> 4 frames, onset 10 -> 1, apex 20 -> 2, offset 29 -> 3
@@ -337,7 +338,8 @@ def test_keyframe_selector_modes(mode, frames_kept, meta):
     c = out[0]
     np.testing.assert_array_equal(c.frames, clip.frames[frames_kept])
     assert (c.onset, c.apex, c.offset) == meta
-    assert (c.id, c.label, c.fps) == ("k", "surprise", 100.0)
+    # key frames are not evenly spaced: the frame rate no longer applies
+    assert (c.id, c.label, c.fps) == ("k", "surprise", None)
     assert not np.shares_memory(c.frames, clip.frames)
     assert (clip.onset, clip.apex, clip.offset) == (2, 5, 8)  # input untouched
 
@@ -415,3 +417,11 @@ def test_real_casme2_frames(shared_data):
     assert 0 <= apex <= 9
     sel = KeyframeSelector("onset-apex", apex="spotted").fit_transform([clip])[0]
     np.testing.assert_array_equal(sel.frames, clip.frames[[0, apex]])
+
+
+def test_resampler_remaps_fps_and_keyframes_drop_it():
+    clip = Clip(np.zeros((60, 8, 8), np.uint8), onset=0, apex=30, offset=59, fps=200.0)
+    out = TemporalResampler(n_frames=16).fit_transform([clip])[0]
+    assert out.fps == pytest.approx(200.0 * 15 / 59)
+    key = KeyframeSelector("onset-apex").fit_transform([clip])[0]
+    assert key.fps is None and clip.fps == 200.0
