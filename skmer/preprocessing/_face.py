@@ -18,9 +18,9 @@ integer values at pixel centres), as in OpenCV and dlib.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import threading
 from collections import namedtuple
 from numbers import Integral, Real
 
@@ -143,19 +143,27 @@ def _resolve_predictor_path(predictor_path):
     return os.path.abspath(path)
 
 
-@functools.lru_cache(maxsize=4)
+# dlib's detector and shape predictor are not safe to share between threads (a
+# threading joblib backend gave wrong landmarks): each thread gets its own copy.
+_THREAD_LOCAL = threading.local()
+
+
 def _shape_predictor(path):
     import dlib
 
-    logger.debug("loading dlib shape predictor %s", path)
-    return dlib.shape_predictor(path)
+    cache = _THREAD_LOCAL.__dict__.setdefault("predictors", {})
+    if path not in cache:
+        logger.debug("loading dlib shape predictor %s", path)
+        cache[path] = dlib.shape_predictor(path)
+    return cache[path]
 
 
-@functools.lru_cache(maxsize=1)
 def _detector():
     import dlib
 
-    return dlib.get_frontal_face_detector()
+    if not hasattr(_THREAD_LOCAL, "detector"):
+        _THREAD_LOCAL.detector = dlib.get_frontal_face_detector()
+    return _THREAD_LOCAL.detector
 
 
 # --------------------------------------------------------------------------------------

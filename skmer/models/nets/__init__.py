@@ -3,8 +3,8 @@
 A tiny torchvision-style registry maps a lower-case name to a keyword-only builder:
 
 >>> from skmer.models.nets import get_model, list_models
->>> list_models()
-['offapexnet', 'ststnet']
+>>> {"ststnet", "offapexnet"} <= set(list_models())
+True
 >>> get_model("ststnet", n_classes=5).fc.out_features
 5
 
@@ -28,6 +28,10 @@ __all__ = [
     "ststnet",
     "OffApexNet",
     "offapexnet",
+    "MSRes3D",
+    "msres3d",
+    "MOL",
+    "mol",
 ]
 
 _MODELS: dict[str, Callable[..., torch.nn.Module]] = {}
@@ -130,5 +134,7 @@ def load_weights(model: torch.nn.Module, weights, *, strict: bool = True):
 
 
 # Imported last: the architecture modules register themselves with the registry above.
+from skmer.models.nets.mol import MOL, mol  # noqa: E402
+from skmer.models.nets.msres3d import MSRes3D, msres3d  # noqa: E402
 from skmer.models.nets.offapexnet import OffApexNet, offapexnet  # noqa: E402
 from skmer.models.nets.ststnet import STSTNet, ststnet  # noqa: E402

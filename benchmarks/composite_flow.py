@@ -1,0 +1,92 @@
+"""STSTNet and OFF-ApexNet on the MEGC2019 composite flow images: honest LOSO.
+
+Runs :func:`skmer.model_selection.evaluate_loso` (68 folds, leave one
+dataset-qualified subject out, pooled UF1/UAR, per dataset) on the shared
+``megc2019/flow_uvos_28`` images with the networks' fixed default recipes (no epoch
+or hyper-parameter is chosen on a test fold), 3 seeds each, and writes
+``benchmarks/results/composite_flow.{md,json}`` with the wall time of every run.
+
+Run::
+
+    SKMER_SHARED_DATA=../shared/data python benchmarks/composite_flow.py \
+        [--seeds 3] [--n-jobs 2] [--models ststnet offapexnet]
+
+Equivalent CLI: ``skmer evaluate --flow-images DIR --model ststnet --seeds 3``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from skmer.datasets import load_flow_images  # noqa: E402
+from skmer.model_selection import evaluate_loso  # noqa: E402
+from skmer.utils._data import shared_data_dir  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def make_estimator(name):
+    """The classifier of ``name`` with its documented default recipe (CPU)."""
+    from skmer.models import OffApexNetClassifier, STSTNetClassifier
+
+    cls = {"ststnet": STSTNetClassifier, "offapexnet": OffApexNetClassifier}[name]
+    return cls(device="cpu")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--models", nargs="+", default=["ststnet", "offapexnet"])
+    args = parser.parse_args(argv)
+
+    shared = shared_data_dir()
+    if shared is None:
+        print("shared data absent: set SKMER_SHARED_DATA")
+        return 1
+    data = load_flow_images(shared / "megc2019" / "flow_uvos_28")
+    # one torch thread per fold worker: the folds are the parallel unit
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    md = ["# MEGC2019 composite flow images: honest LOSO", "",
+          f"{len(data.target)} samples, {len(set(data.groups))} subjects, pooled "
+          f"predictions of {len(set(data.groups))} leave-one-subject-out folds; "
+          f"seeds {list(range(args.seeds))}; {platform.processor() or 'CPU'}, "
+          f"{os.cpu_count()} cores, n_jobs={args.n_jobs}.", ""]
+    out = {}
+    for name in args.models:
+        est = make_estimator(name)
+        t0 = time.perf_counter()
+        rep = evaluate_loso(est, data.data, data.target, data.groups,
+                            datasets=data.datasets, seeds=range(args.seeds),
+                            n_jobs=args.n_jobs, progress=True)
+        wall = time.perf_counter() - t0
+        per_seed = rep.scores[rep.scores.scope == "overall"]
+        md += [rep.to_markdown(title=name), "",
+               "per seed (overall): " + ", ".join(
+                   f"seed {int(r.seed)}: UF1 {r.uf1:.4f} / UAR {r.uar:.4f}"
+                   for r in per_seed.itertuples()),
+               f"wall time: {wall:.0f} s for {args.seeds} seed(s) "
+               f"({wall / args.seeds:.0f} s per 68-fold LOSO seed)", ""]
+        out[name] = {**rep.to_dict(), "wall_s": wall,
+                     "wall_per_seed_s": wall / args.seeds, "params": repr(est)}
+        print("\n".join(md[-6:]), flush=True)
+    md += ["Command: `python benchmarks/composite_flow.py --seeds "
+           f"{args.seeds} --n-jobs {args.n_jobs}`"]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "composite_flow.md").write_text("\n".join(md) + "\n")
+    (RESULTS / "composite_flow.json").write_text(json.dumps(out, indent=2,
+                                                            default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
