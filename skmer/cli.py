@@ -4,8 +4,14 @@
     Synthetic micro-expressions -> onset-apex optical flow -> STSTNet, evaluated
     leave-one-subject-out; prints the pooled report and writes a confusion matrix.
 ``skmer evaluate``
-    Honest LOSO of a flow-image network on STSTNet-format flow images (e.g. the
-    MEGC2019 composite).
+    Honest LOSO of a model (STSTNet, OFF-ApexNet, LBP-TOP or Bi-WOOF + SVM) on
+    STSTNet-format flow images (e.g. the MEGC2019 composite) or on synthetic clips.
+``skmer train``
+    Fit a model that ``skmer predict`` accepts (onset-apex flow -> STSTNet or SVM) on
+    synthetic clips or on flow images, and save it.
+``skmer predict``
+    Recognise the micro-expression of a video (file or folder of frames) with a
+    saved model: face crop, apex spotting, prediction and a picture.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-MODELS = ("ststnet", "offapexnet")
+MODELS = ("ststnet", "offapexnet", "lbptop", "biwoof")
 
 
 def _make_flow_net(model, *, max_epochs=None, lr=None, batch_size=None):
@@ -68,7 +74,7 @@ def cmd_demo(args):
           f"{data.data[0].shape} from {len(set(data.groups))} subjects, classes "
           f"{list(data.target_names)}")
     pipe = Pipeline([
-        ("flow", FlowExtractor(method="tvl1", mode="onset-apex", strain=True,
+        ("flow", FlowExtractor(method=args.flow, mode="onset-apex", strain=True,
                                output_size=(28, 28), scale="minmax")),
         ("net", _make_flow_net("ststnet", max_epochs=args.epochs)),
     ])
@@ -77,35 +83,156 @@ def cmd_demo(args):
                            seeds=range(args.seeds), n_jobs=args.n_jobs, progress=True)
     print()
     print(report.to_markdown(title="skmer demo (synthetic data)"))
-    out = _save_outputs(report, args.out, title="skmer demo: STSTNet on TV-L1 flow")
+    out = _save_outputs(report, args.out,
+                        title=f"skmer demo: STSTNet on {args.flow} flow")
     print(f"\nwrote {out / 'confusion_matrix.png'}, {out / 'report.json'} "
           f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
+def _evaluate_estimator(model, args, *, clips):
+    """The estimator ``skmer evaluate --model`` names, for clips or flow images."""
+    from sklearn.pipeline import Pipeline
+
+    if model == "lbptop":
+        if not clips:
+            raise ValueError("--model lbptop needs clips (--synthetic N): LBP-TOP "
+                             "reads frames, not flow images.")
+        from skmer.features import make_lbptop_pipeline
+
+        return make_lbptop_pipeline()
+    if model == "biwoof":
+        from skmer.features import make_biwoof_pipeline
+
+        return make_biwoof_pipeline()
+    net = _make_flow_net(model, max_epochs=args.epochs, lr=args.lr,
+                         batch_size=args.batch_size)
+    if not clips:
+        return net
+    from skmer.preprocessing import FlowExtractor
+
+    return Pipeline([
+        ("flow", FlowExtractor(method="tvl1", mode="onset-apex", strain=True,
+                               output_size=(28, 28), scale="minmax")),
+        ("net", net),
+    ])
+
+
 def cmd_evaluate(args):
-    """Run LOSO on flow images."""
-    from skmer.datasets import load_flow_images
+    """Run LOSO on flow images or on synthetic clips."""
     from skmer.model_selection import evaluate_loso
 
-    data = load_flow_images(args.flow_images, args.labels)
-    est = _make_flow_net(args.model, max_epochs=args.epochs, lr=args.lr,
-                         batch_size=args.batch_size)
-    print(f"{args.model}: {data.data.shape[0]} samples, "
+    if (args.flow_images is None) == (args.synthetic is None):
+        raise ValueError("give exactly one of --flow-images DIR and --synthetic N.")
+    if args.flow_images is not None:
+        from skmer.datasets import load_flow_images
+
+        data = load_flow_images(args.flow_images, args.labels)
+        source = args.flow_images
+        what = "flow images"
+    else:
+        from skmer.datasets import make_micro_expressions
+
+        n_frames = 12 if args.model != "lbptop" else 16  # LBP-TOP's R_T=4 needs 9+
+        data = make_micro_expressions(n_clips=args.synthetic,
+                                      n_subjects=args.n_subjects,
+                                      n_frames=n_frames, random_state=0,
+                                      return_bunch=True)
+        source = f"{args.synthetic} synthetic clips"
+        what = "clips"
+    est = _evaluate_estimator(args.model, args, clips=args.synthetic is not None)
+    print(f"{args.model}: {len(data.target)} {what}, "
           f"{len(set(data.groups))} subjects, {args.seeds} seed(s)")
     report = evaluate_loso(est, data.data, data.target, data.groups,
                            datasets=data.datasets, seeds=range(args.seeds),
                            n_jobs=args.n_jobs, results_dir=args.results_dir,
                            progress=not args.quiet)
-    print(report.to_markdown(title=f"{args.model} on {args.flow_images}"))
+    print(report.to_markdown(title=f"{args.model} on {source}"))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2,
                                               default=str))
         print(f"wrote {args.json}")
     if args.out:
-        _save_outputs(report, args.out, display_labels=data.target_names,
-                      title=f"{args.model}, pooled LOSO")
+        _save_outputs(report, args.out, title=f"{args.model}, pooled LOSO")
+    return 0
+
+
+def cmd_train(args):
+    """Fit a predict-ready model and save it."""
+    import numpy as np
+
+    from skmer._io import save_model
+    from skmer._predict import _flow_classifier, _flow_extractor, make_predict_pipeline
+
+    t0 = time.perf_counter()
+    if args.flow_images:
+        from sklearn.pipeline import Pipeline
+
+        from skmer.datasets import load_flow_images
+
+        data = load_flow_images(args.flow_images, args.labels)
+        y = np.asarray(data.target_names)[data.target]
+        size = args.face_size or 128
+        print(f"skmer train: {args.classifier} on {len(y)} flow images "
+              f"{data.data.shape[1:]} from {args.flow_images}")
+        clf = _flow_classifier(args.classifier, max_epochs=args.epochs,
+                               random_state=args.seed).fit(data.data, y)
+        # the flow step learns nothing: fitting it on one blank pair of face crops
+        # only records the crop size that ``skmer predict`` will use
+        flow = _flow_extractor(data.data.shape[2:]).fit(
+            [np.zeros((2, size, size), dtype=np.uint8)])
+        model = Pipeline([("flow", flow), ("clf", clf)])
+        trained_on = f"flow images {args.flow_images} ({len(y)} samples)"
+    else:
+        from skmer.datasets import make_micro_expressions
+
+        size = args.face_size or 64
+        X, y, groups = make_micro_expressions(
+            n_clips=args.n_clips, n_subjects=args.n_subjects,
+            frame_shape=(size, size), random_state=args.seed)
+        print(f"skmer train: {args.classifier} on {len(y)} synthetic clips of "
+              f"{X[0].shape} (a demo model: synthetic faces are not real data)")
+        model = make_predict_pipeline(args.classifier, max_epochs=args.epochs,
+                                      random_state=args.seed).fit(X, y)
+        trained_on = f"synthetic ({len(y)} clips, seed {args.seed})"
+    out = save_model(model, args.out, metadata={
+        "frame_shape": [size, size], "classes": [str(c) for c in model.classes_],
+        "trained_on": trained_on, "classifier": args.classifier})
+    print(f"classes {[str(c) for c in model.classes_]}; face crops {size}x{size}")
+    print(f"wrote {out} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_predict(args):
+    """Predict the micro-expression of one video with a saved model."""
+    from skmer._io import model_info
+    from skmer._predict import plot_prediction, predict_video
+
+    t0 = time.perf_counter()
+    info = model_info(args.model)
+    shape = (args.face_size, args.face_size) if args.face_size else None
+    res = predict_video(info["model"], args.video, frame_shape=shape,
+                        onset=args.onset, offset=args.offset, spotter=args.spotter,
+                        upsample=args.upsample, metadata=info["metadata"])
+    fps = f", {res.fps:g} fps" if res.fps else ""
+    print(f"skmer predict: {res.source} ({res.n_frames} frames{fps})")
+    print(f"face found on frame {res.onset}; apex spotted at frame {res.apex} "
+          f"(search {res.onset}..{res.offset})")
+    print(f"predicted: {res.label}")
+    probs = res.probabilities()
+    if probs:
+        width = max(len(str(k)) for k in probs)
+        for k, p in probs.items():
+            print(f"  {str(k):<{width}}  {p:.3f}")
+    out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_skmer.png")
+    plot_prediction(res, out)
+    print(f"wrote {out}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(res.to_dict(), indent=2, default=str))
+        print(f"wrote {args.json}")
+    logging.getLogger(__name__).info("predict took %.1f s", time.perf_counter() - t0)
     return 0
 
 
@@ -123,14 +250,23 @@ def build_parser():
     d.add_argument("--epochs", type=int, default=None,
                    help="training epochs of the network (default: its default)")
     d.add_argument("--seeds", type=int, default=1, help="number of seeds")
+    d.add_argument("--flow", choices=("farneback", "tvl1", "dis"),
+                   default="farneback",
+                   help="optical flow of the onset-apex pairs (TV-L1 is the most "
+                        "accurate and the slowest)")
     d.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     d.add_argument("--n-jobs", type=int, default=None, help="parallel folds")
     d.add_argument("--out", default="skmer_demo", help="output folder")
     d.set_defaults(func=cmd_demo)
 
-    e = sub.add_parser("evaluate", help="LOSO on STSTNet-format flow images")
-    e.add_argument("--flow-images", required=True,
+    e = sub.add_parser("evaluate", help="honest LOSO on flow images or synthetic "
+                                        "clips")
+    e.add_argument("--flow-images", default=None,
                    help="folder of '<sub>_<clip> .png' flow images")
+    e.add_argument("--synthetic", type=int, default=None, metavar="N",
+                   help="evaluate on N synthetic clips (make_micro_expressions)")
+    e.add_argument("--n-subjects", type=int, default=8,
+                   help="subjects of the synthetic clips")
     e.add_argument("--labels", default=None,
                    help="labels CSV (dataset, sub, filename_o, label); default: "
                         "labels_3class.csv beside the folder")
@@ -146,6 +282,44 @@ def build_parser():
     e.add_argument("--out", default=None, help="write report + confusion matrix here")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_evaluate)
+
+    t = sub.add_parser("train", help="fit and save a model that 'skmer predict' "
+                                     "accepts")
+    t.add_argument("--out", required=True, help="model file to write (.joblib)")
+    t.add_argument("--classifier", choices=("ststnet", "svm"), default="ststnet")
+    t.add_argument("--flow-images", default=None,
+                   help="train on this folder of '<sub>_<clip> .png' flow images "
+                        "(default: synthetic clips)")
+    t.add_argument("--labels", default=None, help="labels CSV of --flow-images")
+    t.add_argument("--n-clips", type=int, default=60, help="synthetic clips")
+    t.add_argument("--n-subjects", type=int, default=6, help="synthetic subjects")
+    t.add_argument("--face-size", type=int, default=None,
+                   help="face-crop size in pixels (default 64 synthetic, 128 "
+                        "flow images)")
+    t.add_argument("--epochs", type=int, default=None, help="STSTNet epochs")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=cmd_train)
+
+    r = sub.add_parser("predict", help="recognise the micro-expression of a video "
+                                       "with a saved model")
+    r.add_argument("video", help="video file (mp4, avi, mov, ...) or frame folder")
+    r.add_argument("--model", required=True,
+                   help="model file from 'skmer train' or skmer._io.save_model "
+                        "(a pickle: only load files you trust)")
+    r.add_argument("--out", default=None,
+                   help="picture to write (PNG; default <video>_skmer.png)")
+    r.add_argument("--json", default=None, help="write the prediction as JSON here")
+    r.add_argument("--onset", type=int, default=None,
+                   help="neutral frame the face is located on (default 0)")
+    r.add_argument("--offset", type=int, default=None,
+                   help="last frame of the apex search (default: the last)")
+    r.add_argument("--spotter", choices=("diff", "flow"), default="diff",
+                   help="apex spotting score")
+    r.add_argument("--face-size", type=int, default=None,
+                   help="face-crop size (default: the model's)")
+    r.add_argument("--upsample", type=int, default=0,
+                   help="dlib detector upsampling (1 finds smaller faces)")
+    r.set_defaults(func=cmd_predict)
     return p
 
 
