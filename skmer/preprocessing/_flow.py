@@ -36,7 +36,7 @@ from skmer.utils.validation import check_clips
 
 __all__ = ["FlowExtractor", "OpticalStrain", "optical_flow", "optical_strain"]
 
-FLOW_METHODS = ("tvl1", "farneback", "dis")
+FLOW_METHODS = ("tvl1", "farneback", "dis", "raft")
 
 # snake_case parameter -> (setter of cv2.optflow.DualTVL1OpticalFlow, type)
 _TVL1_PARAMS = {
@@ -88,6 +88,8 @@ def _allowed_params(method):
         return sorted(set(_TVL1_PARAMS) | {"lambda"})
     if method == "farneback":
         return sorted(_FARNEBACK_PARAMS)
+    if method == "raft":
+        return ["device", "iters", "weights"]
     return sorted(set(_DIS_PARAMS) | {"preset"})
 
 
@@ -108,6 +110,13 @@ def _check_flow_params(method, params):
             f"Unknown parameter(s) {unknown} for optical flow method {method!r}; "
             f"allowed: {allowed}."
         )
+    if method == "raft":
+        if params.get("weights") is None:
+            raise ValueError(
+                "method='raft' needs flow_params={'weights': <path to a local RAFT "
+                "state dict>} (torchvision's raft_large / raft_small weights, which "
+                "skmer never downloads); optional 'iters' (12) and 'device' ('cpu').")
+        return
     if method == "dis" and "preset" in params and params["preset"] not in _DIS_PRESETS:
         raise ValueError(
             f"preset of the 'dis' method must be one of {list(_DIS_PRESETS)}; got "
@@ -217,6 +226,11 @@ def _flow_grey(prev, next, method, params):
                 setter, kind = _DIS_PARAMS[key]
                 getattr(dis, setter)(kind(value))
         flow = dis.calc(prev, next, None)
+    elif method == "raft":
+        from skmer.models.nets.raft import raft_flow
+
+        flow = raft_flow(prev, next, params["weights"], iters=params.get("iters", 12),
+                         device=params.get("device", "cpu"), data_range=255.0)
     else:
         _check_method(method)
     return np.asarray(flow, dtype=np.float32)
@@ -232,10 +246,13 @@ def optical_flow(prev, next, method="tvl1", *, data_range=None, **params):
         :class:`~skmer.datasets.Clip` decodes them) are converted to grey with the
         ITU-R BT.601 luma weights.  OpenCV's flow works on 8-bit grey images, so the
         frames are converted to uint8 (see ``data_range``).
-    method : {"tvl1", "farneback", "dis"}, default="tvl1"
+    method : {"tvl1", "farneback", "dis", "raft"}, default="tvl1"
         Dual TV-L1 [1]_ (``cv2.optflow.DualTVL1OpticalFlow``), Farnebäck's
-        polynomial expansion [2]_ (``cv2.calcOpticalFlowFarneback``) or Dense
-        Inverse Search [3]_ (``cv2.DISOpticalFlow``).
+        polynomial expansion [2]_ (``cv2.calcOpticalFlowFarneback``), Dense
+        Inverse Search [3]_ (``cv2.DISOpticalFlow``) or RAFT (Teed & Deng 2020,
+        skmer's pure-torch :func:`skmer.models.nets.raft.raft_flow`; it needs
+        ``weights=<path to a local state dict>`` in the parameters and imports
+        torch; weights are never downloaded).
     data_range : float, default=None
         The value of a white pixel.  By default 255 for integer frames (which must
         then lie in [0, 255]) and, for float frames, 1.0 when all values of both
@@ -442,8 +459,9 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    method : {"tvl1", "farneback", "dis"}, default="tvl1"
-        Optical flow algorithm, see :func:`optical_flow`.
+    method : {"tvl1", "farneback", "dis", "raft"}, default="tvl1"
+        Optical flow algorithm, see :func:`optical_flow`.  ``"raft"`` needs
+        ``flow_params={"weights": path}`` (optional ``"iters"``, ``"device"``).
     mode : {"onset-apex", "sequence"}, default="onset-apex"
         ``"onset-apex"``: flow from frame ``clip.onset`` to frame ``clip.apex``.  A
         missing onset (or a bare ndarray clip) means frame 0, a missing apex the

@@ -104,7 +104,7 @@ def test_optical_flow_params_and_errors():
     optical_flow(prev, nxt, "farneback", winsize=9, levels=2)
     optical_flow(prev, nxt, "dis", preset="medium", patch_size=6)
     with pytest.raises(ValueError, match=r"'tvl1', 'farneback', 'dis'"):
-        optical_flow(prev, nxt, "raft")
+        optical_flow(prev, nxt, "lucas-kanade")
     with pytest.raises(ValueError, match="Unknown parameter.*winsize"):
         optical_flow(prev, nxt, "tvl1", winsize=9)
     with pytest.raises(ValueError, match="same shape"):
@@ -241,7 +241,7 @@ def test_flow_extractor_errors():
     frames = _shift_clip()
     X = [frames, frames]
     with pytest.raises(ValueError, match="method.*'tvl1'"):
-        FlowExtractor(method="raft").fit(X)
+        FlowExtractor(method="lucas-kanade").fit(X)
     with pytest.raises(ValueError, match="mode"):
         FlowExtractor(mode="apex").fit(X)
     with pytest.raises(ValueError, match="clip 1 has 1 frame.*at least 2 frames"):
@@ -329,3 +329,20 @@ def test_optical_strain_api_checks(check_name):
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, check_name)("OpticalStrain", OpticalStrain())
+
+
+def test_raft_method_needs_local_weights_and_runs_with_them(tmp_path):
+    import torch
+
+    from skmer.models.nets.raft import raft_small
+
+    clip = np.random.RandomState(0).randint(0, 255, (2, 64, 64)).astype(np.uint8)
+    with pytest.raises(ValueError, match="needs flow_params=.*weights"):
+        FlowExtractor(method="raft").fit([clip])
+    torch.manual_seed(0)
+    path = tmp_path / "raft_small.pt"
+    torch.save(raft_small().state_dict(), path)  # random weights: shapes only
+    out = FlowExtractor(method="raft", strain=False,
+                        flow_params={"weights": str(path), "iters": 2}
+                        ).fit_transform([clip])
+    assert out.shape == (1, 2, 64, 64) and np.isfinite(out).all()

@@ -32,6 +32,12 @@ __all__ = [
     "msres3d",
     "MOL",
     "mol",
+    "ARTNet",
+    "artnet",
+    "RAFT",
+    "raft_flow",
+    "raft_large",
+    "raft_small",
 ]
 
 _MODELS: dict[str, Callable[..., torch.nn.Module]] = {}
@@ -134,7 +140,14 @@ def load_weights(model: torch.nn.Module, weights, *, strict: bool = True):
 
 
 # Imported last: the architecture modules register themselves with the registry above.
+from skmer.models.nets.artnet import ARTNet, artnet  # noqa: E402
 from skmer.models.nets.mol import MOL, mol  # noqa: E402
 from skmer.models.nets.msres3d import MSRes3D, msres3d  # noqa: E402
 from skmer.models.nets.offapexnet import OffApexNet, offapexnet  # noqa: E402
+from skmer.models.nets.raft import (  # noqa: E402
+    RAFT,
+    raft_flow,
+    raft_large,
+    raft_small,
+)
 from skmer.models.nets.ststnet import STSTNet, ststnet  # noqa: E402
