@@ -361,3 +361,35 @@ def test_grid_search_with_grouped_inner_cv():
     assert search.score(X, y) > 0.5
     with pytest.raises(ValueError, match="groups"):
         clone(search).fit(X, y)  # GroupKFold needs the groups
+
+
+def test_magnifier_alpha_grid_search_inside_loso():
+    """GridSearchCV over magnify__alpha with a subject-grouped inner CV, nested in
+    evaluate_loso: the inner splits only ever see training subjects."""
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.pipeline import Pipeline
+
+    from skmer.datasets import make_micro_expressions
+    from skmer.features import make_lbptop_pipeline
+    from skmer.model_selection import evaluate_loso
+    from skmer.preprocessing import Magnifier
+
+    X, y, groups = make_micro_expressions(n_clips=18, n_subjects=3, n_frames=12,
+                                          frame_shape=(32, 32), random_state=0)
+    seen = []
+
+    class SpyGroupKFold(GroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(set(groups))
+            return super().split(X, y, groups)
+
+    pipe = Pipeline([("magnify", Magnifier(alpha=5.0)),
+                     *make_lbptop_pipeline(n_blocks=(2, 2)).steps])
+    search = GridSearchCV(pipe, {"magnify__alpha": [0.0, 8.0]},
+                          cv=SpyGroupKFold(n_splits=2), scoring="f1_macro")
+    report = evaluate_loso(search, X, y, groups)
+    assert report.n_folds == 3 and len(report.predictions) == 18
+    subjects = sorted(set(groups))
+    assert len(seen) == 3
+    for inner, held_out in zip(seen, subjects):
+        assert inner == set(subjects) - {held_out}
