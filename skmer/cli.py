@@ -21,6 +21,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["main"]
@@ -59,7 +60,7 @@ def _save_outputs(report, out, *, display_labels=None, title=None):
     return out
 
 
-def cmd_demo(args):
+def cmd_demo(args: argparse.Namespace) -> int:
     """Run the synthetic demo."""
     from sklearn.pipeline import Pipeline
 
@@ -118,7 +119,7 @@ def _evaluate_estimator(model, args, *, clips):
     ])
 
 
-def cmd_evaluate(args):
+def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run LOSO on flow images or on synthetic clips."""
     from skmer.model_selection import evaluate_loso
 
@@ -158,7 +159,7 @@ def cmd_evaluate(args):
     return 0
 
 
-def cmd_train(args):
+def cmd_train(args: argparse.Namespace) -> int:
     """Fit a predict-ready model and save it."""
     import numpy as np
 
@@ -204,7 +205,7 @@ def cmd_train(args):
     return 0
 
 
-def cmd_predict(args):
+def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the micro-expression of one video with a saved model."""
     from skmer._io import model_info
     from skmer._predict import plot_prediction, predict_video
@@ -236,7 +237,7 @@ def cmd_predict(args):
     return 0
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skmer`` command."""
     p = argparse.ArgumentParser(
         prog="skmer", description="scikit-learn micro-expression recognition.")
@@ -323,7 +324,7 @@ def build_parser():
     return p
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``skmer`` command."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(

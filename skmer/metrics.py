@@ -23,8 +23,12 @@ recall, as MEGC defines it.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["uf1_score", "uar_score", "per_class_scores", "megc_scores"]
 
@@ -65,7 +69,12 @@ def _confusion(y_true, y_pred, labels):
     return classes, tp, fp, fn
 
 
-def per_class_scores(y_true, y_pred, *, labels=None):
+def per_class_scores(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-class F1 and recall on pooled predictions.
 
     Returns
@@ -82,7 +91,8 @@ def per_class_scores(y_true, y_pred, *, labels=None):
     return classes, f1, recall
 
 
-def uf1_score(y_true, y_pred, *, labels=None):
+def uf1_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+              labels: ArrayLike | None = None) -> float:
     """Unweighted F1 (macro F1) over pooled predictions.
 
     ``UF1 = mean_c 2 TP_c / (2 TP_c + FP_c + FN_c)`` over the classes of ``y_true``
@@ -109,7 +119,8 @@ def uf1_score(y_true, y_pred, *, labels=None):
     return float(np.mean(f1))
 
 
-def uar_score(y_true, y_pred, *, labels=None):
+def uar_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+              labels: ArrayLike | None = None) -> float:
     """Unweighted average recall (mean per-class recall) over pooled predictions.
 
     ``UAR = mean_c TP_c / N_c`` over the classes of ``y_true``.  This is macro
@@ -135,7 +146,8 @@ def uar_score(y_true, y_pred, *, labels=None):
     return float(np.mean(recall))
 
 
-def megc_scores(y_true, y_pred, *, labels=None):
+def megc_scores(y_true: ArrayLike, y_pred: ArrayLike, *,
+                labels: ArrayLike | None = None) -> dict[str, float]:
     """Return ``{"uf1", "uar", "accuracy", "n"}`` on pooled predictions."""
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)

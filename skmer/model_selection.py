@@ -22,6 +22,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import clone
@@ -30,6 +31,16 @@ from sklearn.model_selection import LeaveOneGroupOut
 from skmer.metrics import megc_scores
 from skmer.utils.validation import check_loso_inputs
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from numpy.typing import ArrayLike
+
+    from skmer.datasets._clip import Clip, ClipSequence
+
 __all__ = ["evaluate_loso", "LOSOReport", "fold_seed"]
 
 logger = logging.getLogger(__name__)
@@ -37,7 +48,7 @@ logger = logging.getLogger(__name__)
 _FORMAT_VERSION = 1
 
 
-def fold_seed(seed, fold):
+def fold_seed(seed: int, fold: int) -> int:
     """The ``random_state`` given to fold ``fold`` of seed ``seed``.
 
     Derived with :class:`numpy.random.SeedSequence` so that folds and seeds get
@@ -163,8 +174,13 @@ def _run_key(estimator, y, groups, splits):
     })
 
 
-def evaluate_loso(estimator, X, y, groups, *, datasets=None, seeds=(0,), n_jobs=None,
-                  results_dir=None, route_groups="auto", verbose=0, progress=None):
+def evaluate_loso(estimator: Any,
+                  X: Sequence[Clip | np.ndarray] | ClipSequence | ArrayLike,
+                  y: ArrayLike, groups: ArrayLike, *, datasets: ArrayLike | None = None,
+                  seeds: int | Sequence[int] = (0,), n_jobs: int | None = None,
+                  results_dir: str | os.PathLike | None = None,
+                  route_groups: str | list[str] | None = "auto", verbose: int = 0,
+                  progress: bool | None = None) -> LOSOReport:
     """Leave-one-subject-out evaluation with pooled UF1/UAR, overall and per dataset.
 
     Parameters
@@ -359,8 +375,10 @@ class LOSOReport:
         Folds read back from ``results_dir`` instead of computed.
     """
 
-    def __init__(self, predictions, scores, *, seeds, n_folds, labels, estimator_name,
-                 wall_time, fit_time, n_reused=0):
+    def __init__(self, predictions: pd.DataFrame, scores: pd.DataFrame, *,
+                 seeds: Sequence[int], n_folds: int, labels: ArrayLike,
+                 estimator_name: str, wall_time: float, fit_time: float,
+                 n_reused: int = 0) -> None:
         self.predictions = predictions
         self.scores = scores
         self.seeds = tuple(seeds)
@@ -414,21 +432,21 @@ class LOSOReport:
         return self.scores.loc[self.scores["scope"] == "overall", metric].to_numpy()
 
     @property
-    def uf1(self):
+    def uf1(self) -> float:
         """float: pooled UF1, mean over seeds."""
         return float(np.mean(self._overall("uf1")))
 
     @property
-    def uar(self):
+    def uar(self) -> float:
         """float: pooled UAR, mean over seeds."""
         return float(np.mean(self._overall("uar")))
 
     @property
-    def accuracy(self):
+    def accuracy(self) -> float:
         """float: pooled accuracy, mean over seeds."""
         return float(np.mean(self._overall("accuracy")))
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """Mean and std over seeds of the pooled scores, one row per scope.
 
         Returns
@@ -450,7 +468,7 @@ class LOSOReport:
         out.index.name = "scope"
         return out
 
-    def to_markdown(self, title=None):
+    def to_markdown(self, title: str | None = None) -> str:
         """A markdown table of the pooled scores (mean ± std over seeds)."""
         frame = self.to_frame()
         k = len(self.seeds)
@@ -474,7 +492,8 @@ class LOSOReport:
         return (f"LOSOReport({self.estimator_name}, folds={self.n_folds}, "
                 f"seeds={list(self.seeds)}, UF1={self.uf1:.4f}, UAR={self.uar:.4f})")
 
-    def confusion_matrix(self, seed=None, dataset=None):
+    def confusion_matrix(self, seed: int | None = None,
+                         dataset: str | None = None) -> np.ndarray:
         """Pooled confusion matrix (rows true, columns predicted, order ``labels``).
 
         Parameters
@@ -493,14 +512,14 @@ class LOSOReport:
             p = p[p["dataset"] == dataset]
         return confusion_matrix(p["y_true"], p["y_pred"], labels=self.labels)
 
-    def per_subject(self):
+    def per_subject(self) -> pd.DataFrame:
         """Accuracy and sample count per subject (informative only, not the metric)."""
         p = self.predictions
         ok = p["y_true"] == p["y_pred"]
         return (p.assign(correct=ok).groupby("group")
                 .agg(n=("correct", "size"), accuracy=("correct", "mean")))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able summary: per-scope mean/std and per-seed scores."""
         frame = self.to_frame()
         return {
@@ -515,7 +534,8 @@ class LOSOReport:
             "confusion_matrix": self.confusion_matrix().tolist(),
         }
 
-    def plot(self, ax=None, *, normalize=True, display_labels=None, title=None):
+    def plot(self, ax: Axes | None = None, *, normalize: bool = True,
+             display_labels: list[str] | None = None, title: str | None = None) -> Axes:
         """Plot the pooled confusion matrix (summed over seeds).
 
         Parameters

@@ -12,8 +12,14 @@ import os
 from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["Clip", "ClipSequence", "read_frames"]
 
@@ -93,7 +99,8 @@ def video_fps(path):
     return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
 
 
-def read_frames(source, *, frame_files=None, color="grey"):
+def read_frames(source: str | os.PathLike, *, frame_files: Sequence[str] | None = None,
+                color: str = "grey") -> np.ndarray:
     """Decode the frames of a clip from an image folder or a video file.
 
     Parameters
@@ -176,9 +183,14 @@ class Clip:
     (3, 8, 8)
     """
 
-    def __init__(self, frames=None, *, source=None, frame_files=None, color="grey",
-                 onset=None, apex=None, offset=None, fps=None, id=None, subject=None,
-                 dataset=None, label=None, landmarks=None):
+    def __init__(self, frames: ArrayLike | None = None, *,
+                 source: str | os.PathLike | None = None,
+                 frame_files: Sequence[str] | None = None, color: str = "grey",
+                 onset: int | None = None, apex: int | None = None,
+                 offset: int | None = None, fps: float | None = None,
+                 id: str | None = None, subject: str | None = None,
+                 dataset: str | None = None, label: Any | None = None,
+                 landmarks: np.ndarray | None = None) -> None:
         if frames is None and source is None:
             raise ValueError("A Clip needs either `frames` or a `source` path.")
         if frames is not None and source is not None:
@@ -199,7 +211,7 @@ class Clip:
 
     # -- frames -------------------------------------------------------------------
     @property
-    def frames(self):
+    def frames(self) -> np.ndarray:
         """ndarray of shape (n_frames, height, width[, channels]): the pixels."""
         if self._frames is None:
             self._frames = read_frames(self.source, frame_files=self.frame_files,
@@ -207,32 +219,32 @@ class Clip:
         return self._frames
 
     @property
-    def is_lazy(self):
+    def is_lazy(self) -> bool:
         """bool: True when the frames come from :attr:`source`."""
         return self.source is not None
 
     @property
-    def is_loaded(self):
+    def is_loaded(self) -> bool:
         """bool: True when the frames are in memory."""
         return self._frames is not None
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """tuple of int: shape of :attr:`frames`."""
         return self.frames.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """int: number of dimensions of :attr:`frames` (3 or 4)."""
         return self.frames.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """numpy dtype of :attr:`frames`."""
         return self.frames.dtype
 
     @property
-    def n_frames(self):
+    def n_frames(self) -> int:
         """int: number of frames."""
         if self._frames is None and self.frame_files is not None:
             return len(self.frame_files)
@@ -246,11 +258,11 @@ class Clip:
 
     # -- metadata -----------------------------------------------------------------
     @property
-    def metadata(self):
+    def metadata(self) -> dict[str, Any]:
         """dict: the clip's metadata (everything but the pixels)."""
         return {k: getattr(self, k) for k in _META}
 
-    def replace(self, *, frames=None, **metadata):
+    def replace(self, *, frames: ArrayLike | None = None, **metadata) -> Clip:
         """Return a new in-memory clip with new frames and/or metadata.
 
         Metadata not given are carried over.  This is how stages produce their
@@ -264,7 +276,7 @@ class Clip:
         meta.update(metadata)
         return Clip(self.frames if frames is None else frames, **meta)
 
-    def load(self):
+    def load(self) -> Clip:
         """Decode the frames now (no-op for an in-memory clip); returns self."""
         self.frames  # noqa: B018
         return self
@@ -360,7 +372,7 @@ class ClipSequence(Sequence):
     ((5,), 3, '2')
     """
 
-    def __init__(self, clips):
+    def __init__(self, clips: Sequence[Clip]) -> None:
         clips = list(clips)
         for i, c in enumerate(clips):
             if not isinstance(c, Clip):
@@ -374,12 +386,12 @@ class ClipSequence(Sequence):
         return len(self._clips)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int]:
         """tuple: ``(n_clips,)``."""
         return (len(self._clips),)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """int: always 1."""
         return 1
 

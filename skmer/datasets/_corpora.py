@@ -342,8 +342,17 @@ _CASME2_LAYOUT = ("<root>/CASME2-coding-20140508.xlsx and "
 
 
 @_doc
-def load_casme2(root=None, *, labels="native", emotions=None, return_X_y=False,
-                color="grey", on_missing="raise", version="auto", annotation=None):
+def load_casme2(
+    root: str | os.PathLike | None = None,
+    *,
+    labels: str = "native",
+    emotions: str | list[str] | None = None,
+    return_X_y: bool = False,
+    color: str = "grey",
+    on_missing: str = "raise",
+    version: str = "auto",
+    annotation: str | os.PathLike | None = None,
+) -> Bunch | tuple[ClipSequence, np.ndarray, np.ndarray]:
     """Load the local copy of CASME II (255 samples, 26 subjects, 200 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "casme2"``)::
@@ -424,9 +433,17 @@ _SAMM_LAYOUT = ("<root>/SAMM.xlsx (sheet MICRO_ONLY) and "
 
 
 @_doc
-def load_samm(root=None, *, labels="native", emotions=None, return_X_y=False,
-              color="grey", on_missing="raise", annotation=None,
-              sheet_name="MICRO_ONLY"):
+def load_samm(
+    root: str | os.PathLike | None = None,
+    *,
+    labels: str = "native",
+    emotions: str | list[str] | None = None,
+    return_X_y: bool = False,
+    color: str = "grey",
+    on_missing: str = "raise",
+    annotation: str | os.PathLike | None = None,
+    sheet_name: str = "MICRO_ONLY",
+) -> Bunch | tuple[ClipSequence, np.ndarray, np.ndarray]:
     """Load the local copy of SAMM (159 micro-expressions, 29 subjects, 200 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "samm"``)::
@@ -504,8 +521,17 @@ _SMIC_LAYOUT = ("<root>/smic_apex.xlsx and "
 
 
 @_doc
-def load_smic(root=None, *, labels="native", emotions=None, return_X_y=False,
-              color="grey", on_missing="raise", layout="auto", annotation=None):
+def load_smic(
+    root: str | os.PathLike | None = None,
+    *,
+    labels: str = "native",
+    emotions: str | list[str] | None = None,
+    return_X_y: bool = False,
+    color: str = "grey",
+    on_missing: str = "raise",
+    layout: str = "auto",
+    annotation: str | os.PathLike | None = None,
+) -> Bunch | tuple[ClipSequence, np.ndarray, np.ndarray]:
     """Load the local copy of SMIC-HS (164 samples, 16 subjects, 100 fps).
 
     The original SMIC release has no apex annotation; this loader parses
@@ -606,8 +632,17 @@ _CASME3_LAYOUT = ("<root>/casme3_partA_edited.csv (optionally <root>/casme3_tabl
 
 
 @_doc
-def load_casme3(root=None, *, labels="native", emotions=None, return_X_y=False,
-                color="grey", on_missing="raise", annotation=None, table=None):
+def load_casme3(
+    root: str | os.PathLike | None = None,
+    *,
+    labels: str = "native",
+    emotions: str | list[str] | None = None,
+    return_X_y: bool = False,
+    color: str = "grey",
+    on_missing: str = "raise",
+    annotation: str | os.PathLike | None = None,
+    table: str | os.PathLike | None = None,
+) -> Bunch | tuple[ClipSequence, np.ndarray, np.ndarray]:
     """Load the local copy of CAS(ME)^3 part A (687 samples, 87 subjects, 30 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "casme3"``)::
@@ -704,8 +739,16 @@ _MMEW_LAYOUT = ("<root>/mmew_micro_delete_others.csv and "
 
 
 @_doc
-def load_mmew(root=None, *, labels="native", emotions=None, return_X_y=False,
-              color="grey", on_missing="raise", annotation=None):
+def load_mmew(
+    root: str | os.PathLike | None = None,
+    *,
+    labels: str = "native",
+    emotions: str | list[str] | None = None,
+    return_X_y: bool = False,
+    color: str = "grey",
+    on_missing: str = "raise",
+    annotation: str | os.PathLike | None = None,
+) -> Bunch | tuple[ClipSequence, np.ndarray, np.ndarray]:
     """Load the local copy of MMEW micro-expressions (234 samples, 30 subjects, 90 fps).
 
     Expected layout (``root`` defaults to ``get_data_home() / "mmew"``)::

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.utils import Bunch
+
+if TYPE_CHECKING:
+    import os
 
 __all__ = ["load_flow_images", "MEGC2019_CLASSES"]
 
@@ -26,7 +30,13 @@ def _read_png_rgb(path):
     return img[..., ::-1]  # BGR -> RGB = (u, v, strain)
 
 
-def load_flow_images(root, labels_csv=None, *, return_X_y=False, n_jobs=None):
+def load_flow_images(
+    root: str | os.PathLike,
+    labels_csv: str | os.PathLike | None = None,
+    *,
+    return_X_y: bool = False,
+    n_jobs: int | None = None,
+) -> Bunch | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load STSTNet-format onset-apex flow images (the MEGC2019 composite input).
 
     The folder holds one PNG per sample named ``<sub>_<clip> .png`` (with the space

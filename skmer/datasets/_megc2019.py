@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from skmer.datasets._corpora import (
     _parse_samm,
     _parse_smic,
 )
+
+if TYPE_CHECKING:
+    import os
 
 __all__ = ["load_megc2019"]
 
@@ -35,7 +39,7 @@ skmer (IDs and labels only); the frames come from the user's licensed local copi
 """
 
 
-def megc2019_composite():
+def megc2019_composite() -> pd.DataFrame:
     """The shipped MEGC2019 composite list: one row per sample.
 
     Returns
@@ -60,9 +64,17 @@ def megc2019_composite():
     return ids
 
 
-def load_megc2019(casme2_root=None, samm_root=None, smic_root=None, *,
-                  return_X_y=False, color="grey", casme2_version="auto",
-                  smic_layout="auto", annotations=None):
+def load_megc2019(
+    casme2_root: str | os.PathLike | None = None,
+    samm_root: str | os.PathLike | None = None,
+    smic_root: str | os.PathLike | None = None,
+    *,
+    return_X_y: bool = False,
+    color: str = "grey",
+    casme2_version: str = "auto",
+    smic_layout: str = "auto",
+    annotations: dict | None = None,
+) -> Bunch | tuple[ClipSequence, np.ndarray, np.ndarray]:
     """Load the MEGC2019 composite set (442 samples, 68 subjects, 3 classes).
 
     The sample list (dataset, subject, clip, 3-class label) ships with skmer; the

@@ -325,9 +325,20 @@ def _generate(n_clips, n_subjects, n_classes, n_frames, frame_shape, fps, amplit
     return clips, np.asarray(y), np.asarray(groups), truth
 
 
-def make_micro_expressions(n_clips=60, *, n_subjects=6, n_classes=3, n_frames=12,
-                           frame_shape=(48, 48), fps=30.0, amplitude=1.0, noise=2.0,
-                           color=False, return_bunch=False, random_state=None):
+def make_micro_expressions(
+    n_clips: int = 60,
+    *,
+    n_subjects: int = 6,
+    n_classes: int = 3,
+    n_frames: int | tuple[int, int] = 12,
+    frame_shape: tuple[int, int] = (48, 48),
+    fps: float = 30.0,
+    amplitude: float = 1.0,
+    noise: float = 2.0,
+    color: bool = False,
+    return_bunch: bool = False,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[ClipSequence, np.ndarray, np.ndarray] | Bunch:
     """Generate synthetic micro-expression clips of a real face.
 
     Every subject is the same real face (``skimage.data.astronaut()``, [2]_) under its

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -10,13 +11,18 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from skmer.features._kernels import _pair, bi_woof
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
 )
+from skmer.utils._progress import parallel_map
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from skmer.datasets._clip import Clip, ClipSequence
 
 __all__ = ["BiWOOF"]
 
@@ -62,6 +68,9 @@ class BiWOOF(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of samples processed in parallel (joblib); the output does not depend
         on it.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -114,11 +123,14 @@ class BiWOOF(TransformerMixin, BaseEstimator):
         "flow_method": [StrOptions({"tvl1", "farneback", "dis"})],
         "flow_params": [dict, None],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, n_blocks=5, n_bins=8, strain="auto", center="none",
-                 strain_weight="mean", input="auto", flow_method="tvl1",
-                 flow_params=None, n_jobs=None):
+    def __init__(self, n_blocks: int | tuple[int, int] = 5, n_bins: int = 8,
+                 strain: str = "auto", center: str = "none",
+                 strain_weight: str = "mean", input: str = "auto",
+                 flow_method: str = "tvl1", flow_params: dict | None = None,
+                 n_jobs: int | None = None, verbose: int = 0) -> None:
         self.n_blocks = n_blocks
         self.n_bins = n_bins
         self.strain = strain
@@ -128,6 +140,7 @@ class BiWOOF(TransformerMixin, BaseEstimator):
         self.flow_method = flow_method
         self.flow_params = flow_params
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _kind(self, X):
         if self.input != "auto":
@@ -170,7 +183,8 @@ class BiWOOF(TransformerMixin, BaseEstimator):
         return rows, cols
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: np.ndarray | Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> BiWOOF:
         """Check the parameters and the input, and record its shape.
 
         Parameters
@@ -197,7 +211,7 @@ class BiWOOF(TransformerMixin, BaseEstimator):
 
             ext = FlowExtractor(method=self.flow_method, mode="onset-apex",
                                 strain=True, flow_params=self.flow_params,
-                                n_jobs=self.n_jobs)
+                                n_jobs=self.n_jobs, verbose=self.verbose)
             ext.fit(X)
             self.frame_shape_ = ext.frame_shape_
             self._check_grid(*self.frame_shape_[:2])
@@ -207,7 +221,10 @@ class BiWOOF(TransformerMixin, BaseEstimator):
         self._n_features_out = rows * cols * int(self.n_bins)
         return self
 
-    def transform(self, X):
+    def transform(
+        self,
+        X: np.ndarray | Sequence[Clip | np.ndarray] | ClipSequence,
+    ) -> np.ndarray:
         """Compute the Bi-WOOF features.
 
         Parameters
@@ -235,12 +252,14 @@ class BiWOOF(TransformerMixin, BaseEstimator):
             flow = self.flow_extractor_.transform(X)
         params = dict(n_blocks=self.n_blocks, n_bins=self.n_bins, strain=self.strain,
                       center=self.center, strain_weight=self.strain_weight)
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(bi_woof)(f, **params) for f in flow
+        out = parallel_map(
+            (delayed(bi_woof)(f, **params) for f in flow),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(flow),
+            desc=type(self).__name__,
         )
         return np.stack(out)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: None = None) -> np.ndarray:
         """Names of the features: ``r{row}c{col}_b{bin}``.
 
         Parameters

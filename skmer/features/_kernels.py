@@ -18,8 +18,12 @@ Block grid
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "bi_woof",
@@ -59,7 +63,7 @@ def _pair(value, name, *, minimum=1):
     return int(rows), int(cols)
 
 
-def block_edges(size, n_blocks, overlap=0.0):
+def block_edges(size: int, n_blocks: int, overlap: float = 0.0) -> np.ndarray:
     """Start and stop indices of ``n_blocks`` blocks along an axis of ``size`` pixels.
 
     Parameters
@@ -138,7 +142,7 @@ def _to_grey(frames, where="clip"):
 # --------------------------------------------------------------------------------------
 # LBP-TOP
 # --------------------------------------------------------------------------------------
-def n_uniform_bins(n_points):
+def n_uniform_bins(n_points: int) -> int:
     """Return the number of bins of the uniform-2 mapping of ``n_points`` neighbours.
 
     ``P * (P - 1) + 2`` uniform codes plus one bin for all non-uniform codes: 59
@@ -153,7 +157,7 @@ def n_uniform_bins(n_points):
     return n_points * (n_points - 1) + 3
 
 
-def uniform_mapping(n_points):
+def uniform_mapping(n_points: int) -> np.ndarray:
     """Return the uniform-2 ("u2") code mapping of the Oulu LBP toolbox.
 
     A code is *uniform* when its circular bit string has at most two 0/1
@@ -277,7 +281,13 @@ def _margins(radii, interpolation):
     return tuple(int(np.ceil(round(r, 5))) for r in (rt, ry, rx))
 
 
-def lbp_top_codes(clip, *, n_points=8, radii=(1, 1, 4), interpolation="bilinear"):
+def lbp_top_codes(
+    clip: ArrayLike,
+    *,
+    n_points: int | tuple[int, int, int] = 8,
+    radii: tuple[float, float, float] = (1, 1, 4),
+    interpolation: str = "bilinear",
+) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
     """Raw LBP codes of the three orthogonal planes of a clip.
 
     Parameters
@@ -361,8 +371,10 @@ def _block_slices(length, margin, n_valid, n_blocks, overlap, axis_name):
     return out
 
 
-def lbp_top(clip, *, n_points=8, radii=(1, 1, 4), interpolation="bilinear",
-            n_blocks=(5, 5), overlap=0.0):
+def lbp_top(clip: ArrayLike, *, n_points: int | tuple[int, int, int] = 8,
+            radii: tuple[float, float, float] = (1, 1, 4),
+            interpolation: str = "bilinear", n_blocks: int | tuple[int, int] = (5, 5),
+            overlap: float = 0.0) -> np.ndarray:
     """LBP-TOP histograms of one clip (LBP on three orthogonal planes).
 
     For every voxel at least the radius from every border, the ``P`` samples of
@@ -522,8 +534,9 @@ def orientation_bins(n_bins=8):
     return -np.pi + 2.0 * np.pi * np.arange(n_bins + 1) / n_bins
 
 
-def bi_woof(flow, *, n_blocks=(5, 5), n_bins=8, strain="auto", center="none",
-            strain_weight="mean"):
+def bi_woof(flow: ArrayLike, *, n_blocks: int | tuple[int, int] = (5, 5),
+            n_bins: int = 8, strain: str = "auto", center: str = "none",
+            strain_weight: str = "mean") -> np.ndarray:
     """Bi-WOOF feature (bi-weighted oriented optical flow) of one flow field.
 
     Per pixel, the orientation ``theta = atan2(v, u)``, the magnitude

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -18,13 +19,18 @@ from skmer.features._kernels import (
 )
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
 )
+from skmer.utils._progress import parallel_map
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from skmer.datasets._clip import Clip, ClipSequence
 
 __all__ = ["LBPTOP"]
 
@@ -56,6 +62,9 @@ class LBPTOP(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of clips processed in parallel (joblib).  The output does not depend
         on it.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -101,16 +110,21 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         "n_blocks": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "overlap": [Interval(Real, 0, 1, closed="left")],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, n_points=8, radii=(1, 1, 4), interpolation="bilinear",
-                 n_blocks=(5, 5), overlap=0.0, n_jobs=None):
+    def __init__(self, n_points: int | tuple[int, int, int] = 8,
+                 radii: tuple[float, float, float] = (1, 1, 4),
+                 interpolation: str = "bilinear",
+                 n_blocks: int | tuple[int, int] = (5, 5), overlap: float = 0.0,
+                 n_jobs: int | None = None, verbose: int = 0) -> None:
         self.n_points = n_points
         self.radii = radii
         self.interpolation = interpolation
         self.n_blocks = n_blocks
         self.overlap = overlap
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _min_frames(self):
         try:
@@ -120,7 +134,8 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         return 2 * _margins(rad, self.interpolation)[0] + 1
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> LBPTOP:
         """Check the parameters and the clips, and record the frame shape.
 
         Parameters
@@ -161,7 +176,7 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         self._n_features_out = rows * cols * sum(self.n_bins_)
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> np.ndarray:
         """Compute the LBP-TOP histograms of every clip.
 
         Parameters
@@ -180,12 +195,14 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         params = dict(n_points=self.n_points, radii=self.radii,
                       interpolation=self.interpolation, n_blocks=self.n_blocks,
                       overlap=self.overlap)
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(lbp_top)(clip.frames, **params) for clip in clips
+        out = parallel_map(
+            (delayed(lbp_top)(clip.frames, **params) for clip in clips),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__,
         )
         return np.stack(out)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: None = None) -> np.ndarray:
         """Names of the features: ``r{row}c{col}_{plane}_{bin}``.
 
         Parameters

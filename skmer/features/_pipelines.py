@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from skmer.features._biwoof import BiWOOF
 from skmer.features._lbptop import LBPTOP
+
+if TYPE_CHECKING:
+    import joblib
 
 __all__ = ["make_biwoof_pipeline", "make_lbptop_pipeline"]
 
@@ -16,7 +21,9 @@ def _svm(C, class_weight):
     return SVC(kernel="linear", C=C, class_weight=class_weight)
 
 
-def make_lbptop_pipeline(*, C=1.0, class_weight=None, memory=None, **lbptop_params):
+def make_lbptop_pipeline(*, C: float = 1.0, class_weight: dict | str | None = None,
+                         memory: str | joblib.Memory | None = None,
+                         **lbptop_params) -> Pipeline:
     """LBP-TOP features, standardisation and a linear SVM (the CASME II baseline).
 
     Parameters
@@ -59,7 +66,9 @@ def make_lbptop_pipeline(*, C=1.0, class_weight=None, memory=None, **lbptop_para
     ], memory=memory)
 
 
-def make_biwoof_pipeline(*, C=1.0, class_weight=None, memory=None, **biwoof_params):
+def make_biwoof_pipeline(*, C: float = 1.0, class_weight: dict | str | None = None,
+                         memory: str | joblib.Memory | None = None,
+                         **biwoof_params) -> Pipeline:
     """Bi-WOOF features, standardisation and a linear SVM.
 
     Parameters

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -40,13 +41,20 @@ from skmer.preprocessing._flow import (
 from skmer.preprocessing._magnify import _resolve_levels, magnify_pair
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
 )
+from skmer.utils._progress import parallel_map, track
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from numpy.typing import ArrayLike
+
+    from skmer.datasets._clip import Clip, ClipSequence
 
 __all__ = [
     "ARTNetClassifier",
@@ -96,10 +104,12 @@ def _pair_flow(prev, next, method, params, raft):
     return _flow_grey(prev, next, method, params)
 
 
-def amplified_flow(onset, apex, alphas=DEFAULT_ALPHAS, method="tvl1", *,
-                   levels="auto", lambda_c=16.0, exaggeration_factor=2.0,
-                   data_range=None, raft_weights=None, raft_iters=12, device="cpu",
-                   **params):
+def amplified_flow(onset: ArrayLike, apex: ArrayLike,
+                   alphas: Sequence[float] = DEFAULT_ALPHAS, method: str = "tvl1", *,
+                   levels: int | str = "auto", lambda_c: float | None = 16.0,
+                   exaggeration_factor: float = 2.0, data_range: float | None = None,
+                   raft_weights: str | os.PathLike | Mapping | None = None,
+                   raft_iters: int = 12, device: str = "cpu", **params) -> np.ndarray:
     """Optical flow from the onset to the apex magnified at several factors.
 
     The frames are converted to 8-bit grey (as :func:`~skmer.preprocessing.
@@ -258,6 +268,9 @@ class AmplifiedFlow(TransformerMixin, BaseEstimator):
         Device of RAFT.
     n_jobs : int, default=None
         Clips processed in parallel (joblib); the output does not depend on it.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -319,13 +332,18 @@ class AmplifiedFlow(TransformerMixin, BaseEstimator):
         "raft_iters": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, alphas=DEFAULT_ALPHAS, method="tvl1", *, strain=True,
-                 output_size=None, rescale_vectors=True, scale="none", levels="auto",
-                 lambda_c=16.0, exaggeration_factor=2.0, data_range=None,
-                 flow_params=None, raft_weights=None, raft_iters=12, device="cpu",
-                 n_jobs=None):
+    def __init__(self, alphas: Sequence[float] = DEFAULT_ALPHAS, method: str = "tvl1",
+                 *, strain: bool = True, output_size: tuple[int, int] | None = None,
+                 rescale_vectors: bool = True, scale: str = "none",
+                 levels: int | str = "auto", lambda_c: float | None = 16.0,
+                 exaggeration_factor: float = 2.0, data_range: float | None = None,
+                 flow_params: dict | None = None,
+                 raft_weights: str | os.PathLike | None = None, raft_iters: int = 12,
+                 device: str = "cpu", n_jobs: int | None = None,
+                 verbose: int = 0) -> None:
         self.alphas = alphas
         self.method = method
         self.strain = strain
@@ -341,6 +359,7 @@ class AmplifiedFlow(TransformerMixin, BaseEstimator):
         self.raft_iters = raft_iters
         self.device = device
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _output_size(self):
         size = self.output_size
@@ -354,7 +373,8 @@ class AmplifiedFlow(TransformerMixin, BaseEstimator):
         return int(size[0]), int(size[1])
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> AmplifiedFlow:
         """Check the parameters and record the frame shape.
 
         Parameters
@@ -379,7 +399,7 @@ class AmplifiedFlow(TransformerMixin, BaseEstimator):
         self.channel_names_ = ("u", "v", "strain") if self.strain else ("u", "v")
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> np.ndarray:
         """Compute the flow of every amplification level.
 
         Parameters
@@ -410,10 +430,12 @@ dtype float32
                       rescale_vectors=self.rescale_vectors, strain=self.strain,
                       magnitude=False, scale=self.scale),
         )
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_clip_amplified_flow)(clip.frames, a, b,
-                                          where=f"{prefix}clip {i}", **kw)
-            for i, (clip, (a, b)) in enumerate(zip(clips, pairs)))
+        out = parallel_map(
+            (delayed(_clip_amplified_flow)(clip.frames, a, b,
+                                           where=f"{prefix}clip {i}", **kw)
+             for i, (clip, (a, b)) in enumerate(zip(clips, pairs))),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__)
         return np.ascontiguousarray(np.stack(out), dtype=np.float32)
 
     def __sklearn_tags__(self):
@@ -438,6 +460,9 @@ class OnsetApexPairs(TransformerMixin, BaseEstimator):
     data_range : float, default=None
         The value of a white pixel: by default 255 for integer frames and, per
         clip, 1.0 for float frames whose values are all <= 1, else 255.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -466,13 +491,16 @@ class OnsetApexPairs(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, data_range=None):
+    def __init__(self, data_range: float | None = None, verbose: int = 0) -> None:
         self.data_range = data_range
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> OnsetApexPairs:
         """Record the frame shape.
 
         Parameters
@@ -490,7 +518,7 @@ class OnsetApexPairs(TransformerMixin, BaseEstimator):
         _, self.frame_shape_ = _check_clip_batch(self, X)
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> np.ndarray:
         """Return the grey onset/apex pairs.
 
         Parameters
@@ -507,7 +535,8 @@ class OnsetApexPairs(TransformerMixin, BaseEstimator):
         clips, _ = _check_clip_batch(self, X, frame_shape=self.frame_shape_)
         prefix = f"{type(self).__name__}: "
         out = []
-        for i, clip in enumerate(clips):
+        for i, clip in enumerate(track(clips, verbose=self.verbose,
+                                       total=len(clips), desc=type(self).__name__)):
             a, b = _onset_apex(clip, i, prefix)
             grey = _to_grey_uint8(clip.frames[[a, b]], colour=clip.frames.ndim == 4,
                                   data_range=self.data_range, where=f"{prefix}clip {i}")
@@ -582,7 +611,8 @@ class ARTNetClassifier(FlowNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds torch in ``initialize``.
     verbose : int, default=0
-        skorch's per-epoch log when positive.
+        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
+        the epochs as well.
     alphas : sequence of float or None, default=None
         Amplification factors (>= 0).  ``"precomputed"``: ``None`` takes the number
         of levels from ``X``; factors given must be as many as ``X`` has levels.
@@ -641,28 +671,28 @@ class ARTNetClassifier(FlowNetClassifier):
 
     def __init__(
         self,
-        module=ARTNet,
+        module: type | torch.nn.Module = ARTNet,
         *,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-3,
-        max_epochs=30,
-        batch_size=32,
-        lr_schedule="cosine",
-        class_weight="balanced",
-        iterator_train=ArrayBatchLoader,
-        iterator_valid=ArrayBatchLoader,
-        iterator_train__shuffle=True,
-        train_split=None,
-        classes=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        alphas=None,
-        flow_source="precomputed",
-        raft_weights=None,
+        criterion: type = torch.nn.CrossEntropyLoss,
+        optimizer: type = torch.optim.AdamW,
+        lr: float = 1e-3,
+        max_epochs: int = 30,
+        batch_size: int = 32,
+        lr_schedule: str | None = "cosine",
+        class_weight: str | None = "balanced",
+        iterator_train: type = ArrayBatchLoader,
+        iterator_valid: type = ArrayBatchLoader,
+        iterator_train__shuffle: bool = True,
+        train_split: Callable | None = None,
+        classes: ArrayLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        alphas: Sequence[float] | None = None,
+        flow_source: str = "precomputed",
+        raft_weights: str | os.PathLike | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(
             module,
             criterion=criterion,
@@ -759,7 +789,7 @@ class ARTNetClassifier(FlowNetClassifier):
 
         return NeuralNetClassifier.get_params_for(self, "module")
 
-    def get_params_for(self, prefix):
+    def get_params_for(self, prefix: str) -> dict:
         """Collect init parameters for ``prefix`` (adds the ARTNet arguments).
 
         Parameters
@@ -786,7 +816,7 @@ class ARTNetClassifier(FlowNetClassifier):
             params.setdefault("in_channels", shape[2])
         return params
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: ArrayLike, y: ArrayLike, **fit_params) -> ARTNetClassifier:
         """Train the network from scratch for ``max_epochs`` epochs.
 
         Parameters
@@ -810,8 +840,10 @@ class ARTNetClassifier(FlowNetClassifier):
         return self
 
 
-def make_artnet_pipeline(alphas=DEFAULT_ALPHAS, method="tvl1", *, output_size=None,
-                         amplify_params=None, **classifier_params):
+def make_artnet_pipeline(alphas: Sequence[float] = DEFAULT_ALPHAS, method: str = "tvl1",
+                         *, output_size: tuple[int, int] | None = None,
+                         amplify_params: dict | None = None,
+                         **classifier_params) -> Pipeline:
     """AmplifiedFlow + ARTNetClassifier (the CPU-friendly precomputed-flow path).
 
     Parameters

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -29,6 +30,15 @@ from skmer.models.nets.mol import (
 )
 from skmer.utils._compat import Parallel, delayed
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Sequence
+
+    import joblib
+    from numpy.typing import ArrayLike
+
+    from skmer.datasets._clip import Clip, ClipSequence
 
 __all__ = [
     "MOLClassifier",
@@ -362,7 +372,8 @@ class MOLClassifier(FlowNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds torch (weights, dropout, shuffling).
     verbose : int, default=0
-        skorch's per-epoch log when positive.
+        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
+        the epochs as well.
     **kwargs
         Other skorch parameters (``optimizer__weight_decay``, ``callbacks``, ...).
 
@@ -439,35 +450,35 @@ class MOLClassifier(FlowNetClassifier):
 
     def __init__(
         self,
-        module=MOL,
+        module: type | torch.nn.Module = MOL,
         *,
-        criterion=MOLLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-4,
-        max_epochs=30,
-        batch_size=32,
-        n_frames=8,
-        lambda_flow=0.5,
-        lambda_landmark=0.5,
-        aux_flow_method="tvl1",
-        aux_flow_params=None,
-        landmark_source="auto",
-        predictor_path=None,
-        memory=None,
-        n_jobs=None,
-        predict_nonlinearity=softmax_logits,
-        lr_schedule=None,
-        class_weight=None,
-        iterator_train=MOLBatchLoader,
-        iterator_valid=MOLBatchLoader,
-        iterator_train__shuffle=True,
-        train_split=None,
-        classes=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
+        criterion: type = MOLLoss,
+        optimizer: type = torch.optim.AdamW,
+        lr: float = 1e-4,
+        max_epochs: int = 30,
+        batch_size: int = 32,
+        n_frames: int = 8,
+        lambda_flow: float = 0.5,
+        lambda_landmark: float = 0.5,
+        aux_flow_method: str = "tvl1",
+        aux_flow_params: dict | None = None,
+        landmark_source: str = "auto",
+        predictor_path: str | os.PathLike | None = None,
+        memory: str | joblib.Memory | None = None,
+        n_jobs: int | None = None,
+        predict_nonlinearity: Callable = softmax_logits,
+        lr_schedule: str | None = None,
+        class_weight: str | None = None,
+        iterator_train: type = MOLBatchLoader,
+        iterator_valid: type = MOLBatchLoader,
+        iterator_train__shuffle: bool = True,
+        train_split: Callable | None = None,
+        classes: ArrayLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
         **kwargs,
-    ):
+    ) -> None:
         kwargs.setdefault("optimizer__weight_decay", 1e-3)
         super().__init__(
             module,
@@ -600,7 +611,7 @@ class MOLClassifier(FlowNetClassifier):
         }
 
     # ------------------------------------------------------ skorch plumbing
-    def get_params_for(self, prefix):
+    def get_params_for(self, prefix: str) -> dict:
         """Collect init parameters for ``prefix`` (adds the data-derived ones).
 
         Parameters
@@ -624,7 +635,7 @@ class MOLClassifier(FlowNetClassifier):
             params.setdefault("lambda_landmark", self.lambda_landmark)
         return params
 
-    def check_data(self, X, y):
+    def check_data(self, X: np.ndarray, y: dict | None) -> None:
         """Skip skorch's class inference (labels are encoded in ``fit``).
 
         Parameters
@@ -635,7 +646,7 @@ class MOLClassifier(FlowNetClassifier):
             Targets.
         """
 
-    def infer(self, x, **fit_params):
+    def infer(self, x: torch.Tensor, **fit_params) -> tuple[torch.Tensor, ...]:
         """Forward a batch ``(N, 1, T, H, W)``.
 
         Parameters
@@ -652,7 +663,7 @@ class MOLClassifier(FlowNetClassifier):
         """
         return NeuralNetClassifier.infer(self, x, **fit_params)
 
-    def train_step(self, batch, **fit_params):
+    def train_step(self, batch: tuple, **fit_params) -> dict:
         """One optimisation step; mixed precision with gradient scaling on CUDA.
 
         Parameters
@@ -689,7 +700,8 @@ class MOLClassifier(FlowNetClassifier):
         return {"loss": loss.detach().float(),
                 "y_pred": tuple(p.detach().float() for p in y_pred)}
 
-    def evaluation_step(self, batch, training=False):
+    def evaluation_step(self, batch: tuple,
+                        training: bool = False) -> tuple[torch.Tensor, ...]:
         """Forward a batch without gradients (autocast on CUDA, float32 output).
 
         Parameters
@@ -730,7 +742,8 @@ class MOLClassifier(FlowNetClassifier):
             self._loss_weight_ = self._class_weights(y_enc)
         return self._normalise(frames), targets
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence, y: ArrayLike,
+            **fit_params) -> MOLClassifier:
         """Compute the auxiliary targets and train the network from scratch.
 
         Parameters
@@ -754,7 +767,8 @@ class MOLClassifier(FlowNetClassifier):
             NeuralNetClassifier.partial_fit(self, Xa, targets, **fit_params)
         return self
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence, y: ArrayLike,
+                    classes: None = None, **fit_params) -> MOLClassifier:
         """Continue training for ``max_epochs`` epochs (initialising if needed).
 
         Parameters
@@ -786,7 +800,8 @@ class MOLClassifier(FlowNetClassifier):
         _, frames = self._prepare(X, reset=False)
         return self._normalise(frames)
 
-    def predict_proba(self, X):
+    def predict_proba(self,
+                      X: Sequence[Clip | np.ndarray] | ClipSequence) -> np.ndarray:
         """Return class probabilities (columns in the order of ``classes_``).
 
         Parameters
@@ -803,7 +818,10 @@ class MOLClassifier(FlowNetClassifier):
         return NeuralNetClassifier.predict_proba(self, Xa).astype(np.float32,
                                                                  copy=False)
 
-    def predict_auxiliary(self, X):
+    def predict_auxiliary(
+        self,
+        X: Sequence[Clip | np.ndarray] | ClipSequence,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Predict the flow and landmarks of clips (the auxiliary heads).
 
         Parameters
@@ -826,7 +844,7 @@ class MOLClassifier(FlowNetClassifier):
         points = landmarks_to_pixels(np.concatenate(points), self.frame_shape_)
         return np.concatenate(flows), points.astype(np.float32)
 
-    def get_dataset(self, X, y=None):
+    def get_dataset(self, X: np.ndarray, y: dict | np.ndarray | None = None) -> Dataset:
         """Wrap arrays in a skorch ``Dataset`` (``y`` may be a dict of targets).
 
         Parameters

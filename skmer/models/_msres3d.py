@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -25,6 +26,13 @@ from skmer.models.nets.msres3d import (
     mean_softmax,
     min_input_size,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+    from skorch.dataset import Dataset
 
 __all__ = ["MSRes3DClassifier"]
 
@@ -117,7 +125,8 @@ class MSRes3DClassifier(FlowNetClassifier):
         Seeds torch (weights, dropout, shuffling), the augmentation and the inner
         split.
     verbose : int, default=0
-        skorch's per-epoch log when positive.
+        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
+        the epochs as well.
     **kwargs
         Other skorch parameters (``optimizer__weight_decay``, ``callbacks``, ...).
 
@@ -188,33 +197,33 @@ class MSRes3DClassifier(FlowNetClassifier):
 
     def __init__(
         self,
-        module=MSRes3D,
+        module: type | torch.nn.Module = MSRes3D,
         *,
-        criterion=MultiHeadCrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-5,
-        max_epochs=100,
-        batch_size=16,
-        lr_schedule=None,
-        class_weight=None,
-        augment="shift-flip",
-        max_shift=None,
-        flow_channels=(0,),
-        flow_max=None,
-        early_stopping=False,
-        validation_fraction=0.2,
-        patience=10,
-        predict_nonlinearity=mean_softmax,
-        iterator_train=ArrayBatchLoader,
-        iterator_valid=ArrayBatchLoader,
-        iterator_train__shuffle=True,
-        train_split=None,
-        classes=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
+        criterion: type = MultiHeadCrossEntropyLoss,
+        optimizer: type = torch.optim.Adam,
+        lr: float = 1e-5,
+        max_epochs: int = 100,
+        batch_size: int = 16,
+        lr_schedule: str | None = None,
+        class_weight: str | None = None,
+        augment: str | Callable | None = "shift-flip",
+        max_shift: int | None = None,
+        flow_channels: tuple[int, ...] = (0,),
+        flow_max: float | None = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.2,
+        patience: int = 10,
+        predict_nonlinearity: Callable = mean_softmax,
+        iterator_train: type = ArrayBatchLoader,
+        iterator_valid: type = ArrayBatchLoader,
+        iterator_train__shuffle: bool = True,
+        train_split: Callable | None = None,
+        classes: ArrayLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(
             module,
             criterion=criterion,
@@ -340,7 +349,7 @@ class MSRes3DClassifier(FlowNetClassifier):
             raise ValueError(f"{name}: patience must be an int >= 1; got {p!r}.")
 
     # ---------------------------------------------------------- initialisation
-    def get_params_for(self, prefix):
+    def get_params_for(self, prefix: str) -> dict:
         """Collect init parameters for ``prefix`` (adds data-derived defaults).
 
         Besides ``n_classes`` (and the class weights), the module gets
@@ -366,7 +375,7 @@ class MSRes3DClassifier(FlowNetClassifier):
                 params["temporal_strides"] = False
         return params
 
-    def get_default_callbacks(self):
+    def get_default_callbacks(self) -> list[tuple[str, Any]]:
         """Return the base callbacks plus early stopping when asked for.
 
         Returns
@@ -437,7 +446,8 @@ class MSRes3DClassifier(FlowNetClassifier):
             torch.backends.cudnn.benchmark = previous
 
     # --------------------------------------------------------------- training
-    def fit(self, X, y, groups=None, **fit_params):
+    def fit(self, X: ArrayLike, y: ArrayLike, groups: ArrayLike | None = None,
+            **fit_params) -> MSRes3DClassifier:
         """Train the network from scratch.
 
         Parameters
@@ -465,7 +475,8 @@ class MSRes3DClassifier(FlowNetClassifier):
         with self._cudnn_benchmark():
             return super().fit(X, y, **fit_params)
 
-    def forward_iter(self, X, training=False, device="cpu"):
+    def forward_iter(self, X: ArrayLike, training: bool = False,
+                     device: str = "cpu") -> torch.Tensor:
         """Yield the module's outputs batch by batch (see skorch).
 
         Parameters
@@ -485,7 +496,8 @@ class MSRes3DClassifier(FlowNetClassifier):
         with self._cudnn_benchmark():
             yield from super().forward_iter(X, training=training, device=device)
 
-    def get_split_datasets(self, X, y=None, **fit_params):
+    def get_split_datasets(self, X: ArrayLike, y: ArrayLike | None = None,
+                           **fit_params) -> tuple[Dataset, Dataset | None]:
         """Training and inner-validation datasets (subject-grouped when asked).
 
         Parameters
@@ -509,7 +521,7 @@ class MSRes3DClassifier(FlowNetClassifier):
         return (self.get_dataset(X[train], y[train]),
                 self.get_dataset(X[valid], y[valid]))
 
-    def train_step(self, batch, **fit_params):
+    def train_step(self, batch: tuple, **fit_params) -> dict:
         """One optimisation step on an augmented mini-batch.
 
         Parameters
@@ -532,7 +544,7 @@ class MSRes3DClassifier(FlowNetClassifier):
             batch = (augmenter(Xi), yi)
         return super().train_step(batch, **fit_params)
 
-    def infer(self, x, **fit_params):
+    def infer(self, x: torch.Tensor, **fit_params) -> torch.Tensor:
         """Forward ``x``; single images become one-frame clips.
 
         On CUDA the batch is moved in ``channels_last_3d`` layout.

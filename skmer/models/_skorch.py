@@ -5,20 +5,68 @@ from __future__ import annotations
 import copy
 import inspect
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import Callback, LRScheduler
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator
 from torch.utils.data import DataLoader
 
 from skmer.models.nets import OffApexNet, STSTNet
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+    from torch.utils.data import Dataset as TorchDataset
+
 __all__ = ["FlowNetClassifier", "STSTNetClassifier", "OffApexNetClassifier"]
+
+
+class _EpochProgressBar(Callback):
+    """A ``tqdm.auto`` bar over the training epochs (one tick per epoch).
+
+    Added by ``FlowNetClassifier.get_default_callbacks`` when ``verbose > 1``;
+    skorch's own ``ProgressBar`` callback ticks per batch.  It only
+    reports: training is unchanged.
+    """
+
+    def __init__(self):
+        self.pbar_ = None
+
+    def _close(self):
+        if self.pbar_ is not None:
+            self.pbar_.close()
+        self.pbar_ = None
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        from tqdm.auto import tqdm
+
+        self._close()
+        self.pbar_ = tqdm(total=net.max_epochs, desc=type(net).__name__,
+                          unit="epoch")
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.pbar_ is not None:
+            loss = net.history[-1].get("train_loss")
+            if loss is not None:
+                self.pbar_.set_postfix(train_loss=f"{loss:.4f}", refresh=False)
+            self.pbar_.update(1)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._close()
+
+    def __getstate__(self):
+        # a live tqdm bar does not pickle (a net saved mid-training): drop it
+        state = self.__dict__.copy()
+        state["pbar_"] = None
+        return state
 
 
 def _resolve_device(device):
@@ -85,8 +133,8 @@ class ArrayBatchLoader:
         Passed to the ``DataLoader`` fallback.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, drop_last=False,
-                 **kwargs):
+    def __init__(self, dataset: Dataset | TorchDataset, batch_size: int = 128,
+                 shuffle: bool = False, drop_last: bool = False, **kwargs) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -182,7 +230,8 @@ class FlowNetClassifier(NeuralNetClassifier):
         Seeds torch's global generator in ``initialize`` (weights, dropout,
         shuffling) for reproducible fits.
     verbose : int, default=0
-        skorch's per-epoch log when positive.
+        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
+        the epochs as well.
     **kwargs
         Other skorch parameters (``optimizer__weight_decay``, ``callbacks``, ...).
 
@@ -200,25 +249,25 @@ class FlowNetClassifier(NeuralNetClassifier):
 
     def __init__(
         self,
-        module,
+        module: type | torch.nn.Module,
         *,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-3,
-        max_epochs=30,
-        batch_size=64,
-        lr_schedule=None,
-        class_weight=None,
-        iterator_train=ArrayBatchLoader,
-        iterator_valid=ArrayBatchLoader,
-        iterator_train__shuffle=True,
-        train_split=None,
-        classes=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
+        criterion: type = torch.nn.CrossEntropyLoss,
+        optimizer: type = torch.optim.AdamW,
+        lr: float = 1e-3,
+        max_epochs: int = 30,
+        batch_size: int = 64,
+        lr_schedule: str | None = None,
+        class_weight: str | None = None,
+        iterator_train: type = ArrayBatchLoader,
+        iterator_valid: type = ArrayBatchLoader,
+        iterator_train__shuffle: bool = True,
+        train_split: Callable | None = None,
+        classes: ArrayLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(
             module,
             criterion=criterion,
@@ -316,7 +365,7 @@ class FlowNetClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------------ labels
     @property
-    def classes_(self):
+    def classes_(self) -> np.ndarray:
         try:
             return self.__dict__["_label_classes_"]
         except KeyError:
@@ -364,7 +413,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         return torch.as_tensor(weights, dtype=torch.float32)
 
     # ---------------------------------------------------------- initialisation
-    def get_params_for(self, prefix):
+    def get_params_for(self, prefix: str) -> dict:
         """Collect init parameters for ``prefix`` (adds ``n_classes`` and weights).
 
         Parameters
@@ -393,8 +442,11 @@ class FlowNetClassifier(NeuralNetClassifier):
             params["weight"] = self._loss_weight_
         return params
 
-    def get_default_callbacks(self):
+    def get_default_callbacks(self) -> list[tuple[str, Any]]:
         """Return skorch's default callbacks plus the learning-rate schedule.
+
+        With ``verbose > 1``, a callback showing a tqdm bar over the epochs is
+        added as well.
 
         Returns
         -------
@@ -402,6 +454,8 @@ class FlowNetClassifier(NeuralNetClassifier):
             Named callbacks.
         """
         callbacks = list(super().get_default_callbacks())
+        if self.verbose > 1:
+            callbacks.append(("epoch_progress", _EpochProgressBar()))
         if self.lr_schedule == "cosine":
             callbacks.append((
                 "lr_schedule",
@@ -414,7 +468,7 @@ class FlowNetClassifier(NeuralNetClassifier):
             )
         return callbacks
 
-    def initialize(self):
+    def initialize(self) -> FlowNetClassifier:
         """Seed torch, resolve the device and initialise the components.
 
         Returns
@@ -436,7 +490,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         return self
 
     # --------------------------------------------------------------- training
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: ArrayLike, y: ArrayLike, **fit_params) -> FlowNetClassifier:
         """Train the network from scratch for ``max_epochs`` epochs.
 
         Parameters
@@ -471,7 +525,8 @@ class FlowNetClassifier(NeuralNetClassifier):
             super().partial_fit(X, y_enc, **fit_params)
         return self
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: None = None,
+                    **fit_params) -> FlowNetClassifier:
         """Continue training for ``max_epochs`` epochs (initialising if needed).
 
         Parameters
@@ -498,7 +553,7 @@ class FlowNetClassifier(NeuralNetClassifier):
             super().partial_fit(X, y_enc, **fit_params)
         return self
 
-    def infer(self, x, **fit_params):
+    def infer(self, x: torch.Tensor, **fit_params) -> torch.Tensor:
         """Forward ``x`` (``channels_last`` on CUDA).
 
         Parameters
@@ -517,7 +572,7 @@ class FlowNetClassifier(NeuralNetClassifier):
             x = _as_channels_last(x.to(self.device, non_blocking=True))
         return super().infer(x, **fit_params)
 
-    def train_step(self, batch, **fit_params):
+    def train_step(self, batch: tuple, **fit_params) -> dict:
         """One optimisation step; mixed precision with gradient scaling on CUDA.
 
         Parameters
@@ -553,7 +608,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         scaler.update()
         return {"loss": loss.detach().float(), "y_pred": _to_float(y_pred)}
 
-    def evaluation_step(self, batch, training=False):
+    def evaluation_step(self, batch: tuple, training: bool = False) -> torch.Tensor:
         """Forward a batch without gradients (autocast on CUDA, float32 output).
 
         Parameters
@@ -574,7 +629,8 @@ class FlowNetClassifier(NeuralNetClassifier):
             return _to_float(super().evaluation_step(batch, training=training))
 
     # -------------------------------------------------------------- prediction
-    def forward_iter(self, X, training=False, device="cpu"):
+    def forward_iter(self, X: ArrayLike, training: bool = False,
+                     device: str = "cpu") -> torch.Tensor:
         """Yield the module's outputs batch by batch (see skorch).
 
         Parameters
@@ -594,7 +650,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         with self._resolved_device():
             yield from super().forward_iter(X, training=training, device=device)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Return class probabilities (columns in the order of ``classes_``).
 
         Parameters
@@ -611,7 +667,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         X = self._validate_X(X, reset=False)
         return super().predict_proba(X).astype(np.float32, copy=False)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Return the predicted labels (as given in ``fit``).
 
         Parameters
@@ -711,7 +767,8 @@ class STSTNetClassifier(FlowNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds torch in ``initialize``.
     verbose : int, default=0
-        skorch's per-epoch log when positive.
+        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
+        the epochs as well.
     **kwargs
         Other skorch parameters.
 
@@ -757,25 +814,25 @@ class STSTNetClassifier(FlowNetClassifier):
 
     def __init__(
         self,
-        module=STSTNet,
+        module: type | torch.nn.Module = STSTNet,
         *,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-3,
-        max_epochs=30,
-        batch_size=64,
-        lr_schedule="cosine",
-        class_weight="balanced",
-        iterator_train=ArrayBatchLoader,
-        iterator_valid=ArrayBatchLoader,
-        iterator_train__shuffle=True,
-        train_split=None,
-        classes=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
+        criterion: type = torch.nn.CrossEntropyLoss,
+        optimizer: type = torch.optim.AdamW,
+        lr: float = 1e-3,
+        max_epochs: int = 30,
+        batch_size: int = 64,
+        lr_schedule: str | None = "cosine",
+        class_weight: str | None = "balanced",
+        iterator_train: type = ArrayBatchLoader,
+        iterator_valid: type = ArrayBatchLoader,
+        iterator_train__shuffle: bool = True,
+        train_split: Callable | None = None,
+        classes: ArrayLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(
             module,
             criterion=criterion,
@@ -838,7 +895,8 @@ class OffApexNetClassifier(FlowNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds torch in ``initialize``.
     verbose : int, default=0
-        skorch's per-epoch log when positive.
+        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
+        the epochs as well.
     **kwargs
         Other skorch parameters.
 
@@ -876,25 +934,25 @@ class OffApexNetClassifier(FlowNetClassifier):
 
     def __init__(
         self,
-        module=OffApexNet,
+        module: type | torch.nn.Module = OffApexNet,
         *,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-4,
-        max_epochs=30,
-        batch_size=64,
-        lr_schedule="cosine",
-        class_weight="balanced",
-        iterator_train=ArrayBatchLoader,
-        iterator_valid=ArrayBatchLoader,
-        iterator_train__shuffle=True,
-        train_split=None,
-        classes=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
+        criterion: type = torch.nn.CrossEntropyLoss,
+        optimizer: type = torch.optim.AdamW,
+        lr: float = 1e-4,
+        max_epochs: int = 30,
+        batch_size: int = 64,
+        lr_schedule: str | None = "cosine",
+        class_weight: str | None = "balanced",
+        iterator_train: type = ArrayBatchLoader,
+        iterator_valid: type = ArrayBatchLoader,
+        iterator_train__shuffle: bool = True,
+        train_split: Callable | None = None,
+        classes: ArrayLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(
             module,
             criterion=criterion,

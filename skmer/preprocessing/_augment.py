@@ -96,8 +96,10 @@ class RandomShiftFlip:
     True
     """
 
-    def __init__(self, max_shift=15, p_flip=0.5, flow_channels=(), flow_max=None,
-                 padding="zero", random_state=None):
+    def __init__(self, max_shift: int = 15, p_flip: float = 0.5,
+                 flow_channels: tuple[int, ...] = (), flow_max: float | None = None,
+                 padding: str = "zero",
+                 random_state: int | np.random.RandomState | None = None) -> None:
         self.max_shift = max_shift
         self.p_flip = p_flip
         self.flow_channels = flow_channels
@@ -130,7 +132,7 @@ class RandomShiftFlip:
             raise ValueError(f"flow_max must be None or a number > 0; got {fm!r}.")
         return int(m), float(p), sorted({int(c) % n_channels for c in chans})
 
-    def reset(self):
+    def reset(self) -> RandomShiftFlip:
         """Forget the generator: the next call starts the seeded sequence again.
 
         Returns
@@ -140,7 +142,7 @@ class RandomShiftFlip:
         self.__dict__.pop("_rng", None)
         return self
 
-    def draw(self, n_samples):
+    def draw(self, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         """Draw the parameters of the next batch (advances the generator).
 
         Parameters

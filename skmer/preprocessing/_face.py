@@ -23,6 +23,7 @@ import os
 import threading
 from collections import namedtuple
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -30,13 +31,20 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from skmer.datasets._clip import ClipSequence
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
 )
+from skmer.utils._progress import parallel_map
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from skmer.datasets._clip import Clip
 
 __all__ = [
     "FaceCrop",
@@ -256,7 +264,8 @@ def _check_detect_params(upsample, detect_width, pad):
         raise ValueError(f"pad must be a number in [0, 1]; got {pad!r}.")
 
 
-def detect_face(image, *, upsample=0, detect_width=320, pad=0.2, data_range=None):
+def detect_face(image: np.ndarray, *, upsample: int = 0, detect_width: int | None = 320,
+                pad: float = 0.2, data_range: float | None = None) -> np.ndarray | None:
     """Find the largest frontal face with dlib's HOG detector.
 
     Parameters
@@ -345,8 +354,10 @@ def _check_landmarks(landmarks, where):
     return lm
 
 
-def face_landmarks(image, box=None, *, predictor_path=None, upsample=0,
-                   detect_width=320, pad=0.2, data_range=None):
+def face_landmarks(image: np.ndarray, box: ArrayLike | None = None, *,
+                   predictor_path: str | os.PathLike | None = None, upsample: int = 0,
+                   detect_width: int | None = 320, pad: float = 0.2,
+                   data_range: float | None = None) -> np.ndarray | None:
     """Place the 68 facial landmarks of the largest face (dlib's shape predictor).
 
     Parameters
@@ -418,8 +429,10 @@ def _parse_output_size(output_size):
     return int(h), int(w)
 
 
-def face_alignment(landmarks, output_size=(128, 128), *, eye_distance=0.35,
-                   margin=0.1):
+def face_alignment(landmarks: ArrayLike,
+                   output_size: int | tuple[int, ...] = (128, 128), *,
+                   eye_distance: float | None = 0.35,
+                   margin: float = 0.1) -> np.ndarray:
     """Compute the similarity transform that levels the eyes and crops the face.
 
     The transform rotates about the midpoint of the two eye centres (means of the
@@ -617,10 +630,15 @@ def _reference_index(reference, n_frames, onset, apex, where):
     return int(idx) % n_frames
 
 
-def crop_face(frames, *, reference=0, landmarks=None, output_size=(128, 128),
-              color="grey", eye_distance=0.35, margin=0.1, on_missing="raise",
-              upsample=0, detect_width=320, pad=0.2, predictor_path=None,
-              data_range=None, interpolation="linear", where="clip"):
+def crop_face(frames: ArrayLike, *, reference: int = 0,
+              landmarks: ArrayLike | None = None,
+              output_size: int | tuple[int, ...] = (128, 128), color: str = "grey",
+              eye_distance: float | None = 0.35, margin: float = 0.1,
+              on_missing: str = "raise", upsample: int = 0,
+              detect_width: int | None = 320, pad: float = 0.2,
+              predictor_path: str | os.PathLike | None = None,
+              data_range: float | None = None, interpolation: str = "linear",
+              where: str = "clip") -> FaceCrop:
     """Align and crop the face of one clip with a single transform for all frames.
 
     The landmarks of the reference frame (given, or detected with
@@ -802,6 +820,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Interpolation of the warp ("area": anti-aliased downscaling, slower).
     n_jobs : int, default=None
         Clips processed in parallel (joblib); the output does not depend on it.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -865,13 +886,18 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
         "interpolation": [StrOptions(set(_INTERPOLATIONS))],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, output_size=(128, 128), color="grey", reference="onset",
-                 eye_distance=0.35, margin=0.1, on_missing="raise", upsample=0,
-                 detect_width=320, detect_pad=0.2, use_clip_landmarks=True,
-                 predictor_path=None, data_range=None, interpolation="linear",
-                 n_jobs=None):
+    def __init__(self, output_size: int | tuple[int, ...] = (128, 128),
+                 color: str = "grey", reference: str | int = "onset",
+                 eye_distance: float | None = 0.35, margin: float = 0.1,
+                 on_missing: str = "raise", upsample: int = 0,
+                 detect_width: int | None = 320, detect_pad: float = 0.2,
+                 use_clip_landmarks: bool = True,
+                 predictor_path: str | os.PathLike | None = None,
+                 data_range: float | None = None, interpolation: str = "linear",
+                 n_jobs: int | None = None, verbose: int = 0) -> None:
         self.output_size = output_size
         self.color = color
         self.reference = reference
@@ -886,6 +912,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         self.data_range = data_range
         self.interpolation = interpolation
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _check_clips(self, X):
         name = type(self).__name__
@@ -898,7 +925,8 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         return check_clips(X, estimator=self)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> FaceCropper:
         """Check the parameters and the input, and locate the shape predictor.
 
         Nothing is learned: the face of every clip is located in :meth:`transform`.
@@ -920,7 +948,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         self._check_clips(X)
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> ClipSequence:
         """Crop and align the face of every clip.
 
         Parameters
@@ -951,13 +979,15 @@ class FaceCropper(TransformerMixin, BaseEstimator):
             predictor_path=self.predictor_path_, data_range=self.data_range,
             interpolation=self.interpolation,
         )
-        results = Parallel(n_jobs=self.n_jobs)(
+        results = parallel_map(
             # a lazy clip would be pickled to a worker as its source and decoded
             # again there: send the pixels already decoded by check_clips instead
-            delayed(_crop_clip)(clip.replace() if clip.is_lazy else clip, i,
-                                dict(params, reference=self.reference),
-                                self.use_clip_landmarks)
-            for i, clip in enumerate(clips)
+            (delayed(_crop_clip)(clip.replace() if clip.is_lazy else clip, i,
+                                 dict(params, reference=self.reference),
+                                 self.use_clip_landmarks)
+             for i, clip in enumerate(clips)),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__,
         )
         self.matrices_ = np.stack([r.matrix for _, r in results])
         self.face_found_ = np.array([r.found for _, r in results], dtype=bool)

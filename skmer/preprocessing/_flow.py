@@ -19,20 +19,28 @@ Conventions used throughout
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
     validate_data,
 )
+from skmer.utils._progress import parallel_map
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from skmer.datasets._clip import Clip, ClipSequence
 
 __all__ = ["FlowExtractor", "OpticalStrain", "optical_flow", "optical_strain"]
 
@@ -236,7 +244,8 @@ def _flow_grey(prev, next, method, params):
     return np.asarray(flow, dtype=np.float32)
 
 
-def optical_flow(prev, next, method="tvl1", *, data_range=None, **params):
+def optical_flow(prev: ArrayLike, next: ArrayLike, method: str = "tvl1", *,
+                 data_range: float | None = None, **params) -> np.ndarray:
     """Dense optical flow from frame ``prev`` to frame ``next`` (OpenCV).
 
     Parameters
@@ -339,7 +348,7 @@ def _strain_uv(u, v):
     return np.sqrt(u_x**2 + v_y**2 + 0.5 * (u_y + v_x) ** 2)
 
 
-def optical_strain(flow):
+def optical_strain(flow: ArrayLike) -> np.ndarray:
     """Optical strain magnitude of a flow field.
 
     With the normal strains ``e_xx = du/dx``, ``e_yy = dv/dy`` and the shear strain
@@ -499,6 +508,9 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         Number of clips processed in parallel (joblib).  ``None`` means 1 unless in
         a :obj:`joblib.parallel_backend` context; ``-1`` means all processors.  The
         output does not depend on ``n_jobs``.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -556,11 +568,15 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
         "flow_params": [dict, None],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, method="tvl1", mode="onset-apex", strain=True,
-                 magnitude=False, output_size=None, rescale_vectors=True,
-                 scale="none", data_range=None, flow_params=None, n_jobs=None):
+    def __init__(self, method: str = "tvl1", mode: str = "onset-apex",
+                 strain: bool = True, magnitude: bool = False,
+                 output_size: tuple[int, int] | None = None,
+                 rescale_vectors: bool = True, scale: str = "none",
+                 data_range: float | None = None, flow_params: dict | None = None,
+                 n_jobs: int | None = None, verbose: int = 0) -> None:
         self.method = method
         self.mode = mode
         self.strain = strain
@@ -571,6 +587,7 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         self.data_range = data_range
         self.flow_params = flow_params
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # -- validation helpers -----------------------------------------------------------
     def _output_size(self):
@@ -626,7 +643,8 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
 
     # -- API --------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> FlowExtractor:
         """Check the parameters and record the frame shape.
 
         Parameters
@@ -657,7 +675,7 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         self.channel_names_ = tuple(names + ["magnitude"] * bool(self.magnitude))
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> np.ndarray:
         """Compute the flow images.
 
         Parameters
@@ -680,11 +698,13 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
                     magnitude=self.magnitude, scale=self.scale)
         params = dict(self.flow_params or {})
         prefix = f"{type(self).__name__}: "
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_clip_flows)(clip.frames, p, where=f"{prefix}clip {i}",
-                                 method=self.method, params=params,
-                                 data_range=self.data_range, post=post)
-            for i, (clip, p) in enumerate(zip(clips, pairs))
+        out = parallel_map(
+            (delayed(_clip_flows)(clip.frames, p, where=f"{prefix}clip {i}",
+                                  method=self.method, params=params,
+                                  data_range=self.data_range, post=post)
+             for i, (clip, p) in enumerate(zip(clips, pairs))),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__,
         )
         out = np.stack(out)
         if self.mode == "onset-apex":
@@ -739,7 +759,7 @@ class OpticalStrain(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {}
 
-    def __init__(self):
+    def __init__(self) -> None:
         pass
 
     def _validate(self, X, reset):
@@ -759,7 +779,7 @@ class OpticalStrain(TransformerMixin, BaseEstimator):
         return X
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> OpticalStrain:
         """Check the flow arrays.
 
         Parameters
@@ -777,7 +797,7 @@ class OpticalStrain(TransformerMixin, BaseEstimator):
         self._validate(X, reset=True)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Return ``u``, ``v`` and the optical strain.
 
         Parameters

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -49,13 +50,20 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from skmer.datasets._clip import ClipSequence
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
 )
+from skmer.utils._progress import parallel_map
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from skmer.datasets._clip import Clip
 
 __all__ = ["Magnifier", "magnify", "magnify_pair"]
 
@@ -439,9 +447,10 @@ def _check_amp(alpha, lambda_c, exaggeration_factor, chrom_attenuation, where):
     _real(chrom_attenuation, "chrom_attenuation", where=where)
 
 
-def magnify(frames, *, fps, alpha=10.0, filter="iir", low_hz=0.4, high_hz=3.0,
-            levels="auto", lambda_c=16.0, exaggeration_factor=2.0,
-            chrom_attenuation=0.1):
+def magnify(frames: ArrayLike, *, fps: float, alpha: float = 10.0, filter: str = "iir",
+            low_hz: float = 0.4, high_hz: float = 3.0, levels: int | str = "auto",
+            lambda_c: float | None = 16.0, exaggeration_factor: float = 2.0,
+            chrom_attenuation: float = 0.1) -> np.ndarray:
     """Linear Eulerian video magnification of one clip.
 
     Every frame is decomposed into a Laplacian pyramid, the coefficients are
@@ -517,8 +526,10 @@ dtype float32
     return x + change
 
 
-def magnify_pair(onset, apex, alphas, *, levels="auto", lambda_c=16.0,
-                 exaggeration_factor=2.0, chrom_attenuation=0.1):
+def magnify_pair(onset: ArrayLike, apex: ArrayLike, alphas: float | ArrayLike, *,
+                 levels: int | str = "auto", lambda_c: float | None = 16.0,
+                 exaggeration_factor: float = 2.0,
+                 chrom_attenuation: float = 0.1) -> np.ndarray:
     """Magnify the onset-to-apex change of two frames, for several factors at once.
 
     For every ``alpha`` the magnified apex is
@@ -729,6 +740,9 @@ class Magnifier(TransformerMixin, BaseEstimator):
         Number of clips processed in parallel (joblib).  ``None`` means 1 unless in
         a :obj:`joblib.parallel_backend` context.  The output does not depend on
         ``n_jobs``.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -787,12 +801,15 @@ class Magnifier(TransformerMixin, BaseEstimator):
         "chrom_attenuation": [Interval(Real, 0, None, closed="left")],
         "output": [StrOptions(set(OUTPUTS))],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, alpha=10.0, *, mode="temporal", filter="iir", low_hz=0.4,
-                 high_hz=3.0, fps=None, levels="auto", lambda_c=16.0,
-                 exaggeration_factor=2.0, chrom_attenuation=0.1, output="input",
-                 n_jobs=None):
+    def __init__(self, alpha: float = 10.0, *, mode: str = "temporal",
+                 filter: str = "iir", low_hz: float = 0.4, high_hz: float = 3.0,
+                 fps: float | None = None, levels: int | str = "auto",
+                 lambda_c: float | None = 16.0, exaggeration_factor: float = 2.0,
+                 chrom_attenuation: float = 0.1, output: str = "input",
+                 n_jobs: int | None = None, verbose: int = 0) -> None:
         self.alpha = alpha
         self.mode = mode
         self.filter = filter
@@ -805,6 +822,7 @@ class Magnifier(TransformerMixin, BaseEstimator):
         self.chrom_attenuation = chrom_attenuation
         self.output = output
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _params(self):
         return {k: getattr(self, k) for k in (
@@ -812,7 +830,8 @@ class Magnifier(TransformerMixin, BaseEstimator):
             "lambda_c", "exaggeration_factor", "chrom_attenuation", "output")}
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> Magnifier:
         """Check the parameters and the clips, and record the frame shape.
 
         Parameters
@@ -856,7 +875,7 @@ class Magnifier(TransformerMixin, BaseEstimator):
         self.frame_shape_ = shape
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> ClipSequence:
         """Magnify the clips.
 
         Parameters
@@ -875,9 +894,11 @@ class Magnifier(TransformerMixin, BaseEstimator):
                             estimator=self)
         params = self._params()
         prefix = f"{type(self).__name__}: "
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_magnify_clip)(clip, i, params, prefix)
-            for i, clip in enumerate(clips))
+        out = parallel_map(
+            (delayed(_magnify_clip)(clip, i, params, prefix)
+             for i, clip in enumerate(clips)),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__)
         return ClipSequence(out)
 
     def __sklearn_tags__(self):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -26,13 +27,18 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from skmer.datasets._clip import ClipSequence
 from skmer.utils._compat import (
     Interval,
-    Parallel,
     StrOptions,
     _fit_context,
     check_is_fitted,
     delayed,
 )
+from skmer.utils._progress import parallel_map
 from skmer.utils.validation import check_clips
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from skmer.datasets._clip import Clip
 
 __all__ = [
     "KeyframeSelector",
@@ -140,8 +146,10 @@ def _gaussian_smooth(x, sigma):
 # --------------------------------------------------------------------------------------
 # kernels
 # --------------------------------------------------------------------------------------
-def spot_apex(frames, *, onset=None, offset=None, landmarks=None, method="diff",
-              sigma=1.0, return_scores=False):
+def spot_apex(frames: np.ndarray, *, onset: int | None = None,
+              offset: int | None = None, landmarks: np.ndarray | None = None,
+              method: str = "diff", sigma: float = 1.0,
+              return_scores: bool = False) -> int | tuple[int, np.ndarray]:
     """Spot the apex frame of a micro-expression clip.
 
     Every frame ``t`` of the search window ``[onset, offset]`` gets a score, the
@@ -240,7 +248,8 @@ def spot_apex(frames, *, onset=None, offset=None, landmarks=None, method="diff",
     return (apex, scores) if return_scores else apex
 
 
-def sts_keyframes(frames, n_keyframes, *, n_slices=None):
+def sts_keyframes(frames: np.ndarray, n_keyframes: int, *,
+                  n_slices: int | None = None) -> np.ndarray:
     """Key frames where the spatio-temporal slices (STS) of a clip change most.
 
     A clip ``(T, H, W)`` has horizontal slices (one per row ``y``: the ``x``-``t``
@@ -318,7 +327,7 @@ def sts_keyframes(frames, n_keyframes, *, n_slices=None):
     return np.sort(np.concatenate([[0], order[: n_keyframes - 1]])).astype(int)
 
 
-def tim_interpolate(frames, n_frames):
+def tim_interpolate(frames: np.ndarray, n_frames: int) -> np.ndarray:
     """Temporal interpolation model (TIM) of Zhou et al.
 
     The ``n`` frames of a clip are seen as points of a curve in pixel space.  They
@@ -434,7 +443,8 @@ def _linear(frames, n_frames):
     return (1.0 - frac) * a[lo] + frac * a[hi]
 
 
-def resample_frames(frames, n_frames, method="linear"):
+def resample_frames(frames: np.ndarray, n_frames: int,
+                    method: str = "linear") -> np.ndarray:
     """Resample a clip to ``n_frames`` frames along time.
 
     Output frame ``j`` sits at input time ``j * (n - 1) / (n_frames - 1)`` (the
@@ -478,7 +488,7 @@ def resample_frames(frames, n_frames, method="linear"):
     return _linear(frames, n_frames)
 
 
-def remap_index(index, n_in, n_out):
+def remap_index(index: int | None, n_in: int, n_out: int) -> int | None:
     """Output frame of input frame ``index`` after resampling ``n_in -> n_out``.
 
     Input frame ``t`` sits at output position ``t * (n_out - 1) / (n_in - 1)``,
@@ -654,6 +664,9 @@ default="label"
     n_jobs : int, default=None
         Number of clips processed in parallel (joblib); the output does not
         depend on it.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -706,18 +719,22 @@ default="label"
         "n_keyframes": [Interval(Integral, 1, None, closed="left")],
         "spotter": [StrOptions(set(SPOT_METHODS))],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, mode="onset-apex", apex="label", n_keyframes=5,
-                 spotter="diff", n_jobs=None):
+    def __init__(self, mode: str = "onset-apex", apex: str = "label",
+                 n_keyframes: int = 5, spotter: str = "diff", n_jobs: int | None = None,
+                 verbose: int = 0) -> None:
         self.mode = mode
         self.apex = apex
         self.n_keyframes = n_keyframes
         self.spotter = spotter
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> KeyframeSelector:
         """Check the parameters and record the frame shape.
 
         Parameters
@@ -736,7 +753,7 @@ default="label"
         self.frame_shape_ = tuple(clips[0].frames.shape[1:])
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> ClipSequence:
         """Keep the key frames of every clip.
 
         Parameters
@@ -752,11 +769,13 @@ default="label"
         check_is_fitted(self)
         clips = _check_clip_list(self, X, frame_shape=self.frame_shape_)
         prefix = f"{type(self).__name__}: "
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_select_clip)(clip, i, mode=self.mode, apex_source=self.apex,
-                                  n_keyframes=self.n_keyframes,
-                                  spotter=self.spotter, prefix=prefix)
-            for i, clip in enumerate(clips)
+        out = parallel_map(
+            (delayed(_select_clip)(clip, i, mode=self.mode, apex_source=self.apex,
+                                   n_keyframes=self.n_keyframes,
+                                   spotter=self.spotter, prefix=prefix)
+             for i, clip in enumerate(clips)),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__,
         )
         return ClipSequence(out)
 
@@ -795,6 +814,9 @@ class TemporalResampler(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of clips processed in parallel (joblib); the output does not
         depend on it.
+    verbose : int, default=0
+        Show a ``tqdm`` progress bar over the clips in :meth:`transform` when
+        positive; the output does not depend on it.
 
     Attributes
     ----------
@@ -843,18 +865,22 @@ class TemporalResampler(TransformerMixin, BaseEstimator):
         "output": [StrOptions({"clips", "array"})],
         "dtype": [StrOptions({"float32", "float64", "input"})],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, n_frames=16, method="linear", output="clips",
-                 dtype="float32", n_jobs=None):
+    def __init__(self, n_frames: int = 16, method: str = "linear",
+                 output: str = "clips", dtype: str = "float32",
+                 n_jobs: int | None = None, verbose: int = 0) -> None:
         self.n_frames = n_frames
         self.method = method
         self.output = output
         self.dtype = dtype
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence,
+            y: None = None) -> TemporalResampler:
         """Check the parameters and record the frame shape.
 
         Parameters
@@ -873,7 +899,10 @@ class TemporalResampler(TransformerMixin, BaseEstimator):
         self.frame_shape_ = tuple(clips[0].frames.shape[1:])
         return self
 
-    def transform(self, X):
+    def transform(
+        self,
+        X: Sequence[Clip | np.ndarray] | ClipSequence,
+    ) -> ClipSequence | np.ndarray:
         """Resample every clip.
 
         Parameters
@@ -891,10 +920,12 @@ class TemporalResampler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         clips = _check_clip_list(self, X, frame_shape=self.frame_shape_,
                                  min_frames=2)
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_resample_clip)(clip, n_frames=self.n_frames,
-                                    method=self.method, dtype=self.dtype)
-            for clip in clips
+        out = parallel_map(
+            (delayed(_resample_clip)(clip, n_frames=self.n_frames,
+                                     method=self.method, dtype=self.dtype)
+             for clip in clips),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=type(self).__name__,
         )
         if self.output == "array":
             return np.stack([c.frames for c in out])

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skmer.datasets._clip import Clip, ClipSequence
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["check_clips", "check_loso_inputs", "as_clip"]
 
@@ -34,8 +39,10 @@ def as_clip(clip, *, index=None, estimator=None):
     )
 
 
-def check_clips(X, *, ensure_min_frames=1, frame_shape=None, allow_nan=False,
-                estimator=None):
+def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
+                ensure_min_frames: int = 1, frame_shape: tuple[int, ...] | None = None,
+                allow_nan: bool = False,
+                estimator: Any | str | None = None) -> list[Clip]:
     """Validate a sequence of clips and return it as a list of :class:`Clip`.
 
     Parameters

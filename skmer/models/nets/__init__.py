@@ -43,7 +43,7 @@ __all__ = [
 _MODELS: dict[str, Callable[..., torch.nn.Module]] = {}
 
 
-def register_model(name: str | None = None):
+def register_model(name: str | None = None) -> Callable:
     """Register a model builder under ``name`` (default: the function's name).
 
     Parameters

@@ -18,6 +18,7 @@ layers ("TBA" module) before classifying.  This module holds the torch pieces:
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,6 +27,10 @@ from torch import nn
 
 from skmer.models.nets import load_weights, register_model
 from skmer.preprocessing._magnify import _auto_levels, level_alphas, max_levels
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "ARTNet",
@@ -402,11 +407,15 @@ class ARTNet(nn.Module):
     torch.Size([5, 3])
     """
 
-    def __init__(self, n_classes=3, *, alphas=DEFAULT_ALPHAS,
-                 flow_source="precomputed", in_channels=3, raft_weights=None,
-                 raft_iters=12, raft_size=None, levels="auto", lambda_c=16.0,
-                 exaggeration_factor=2.0, d_model=64, n_heads=4, n_layers=2,
-                 dim_feedforward=128, dropout=0.1):
+    def __init__(self, n_classes: int = 3, *,
+                 alphas: Sequence[float] | int = DEFAULT_ALPHAS,
+                 flow_source: str = "precomputed", in_channels: int = 3,
+                 raft_weights: str | os.PathLike | Mapping | None = None,
+                 raft_iters: int = 12, raft_size: tuple[int, int] | None = None,
+                 levels: int | str = "auto", lambda_c: float | None = 16.0,
+                 exaggeration_factor: float = 2.0, d_model: int = 64, n_heads: int = 4,
+                 n_layers: int = 2, dim_feedforward: int = 128,
+                 dropout: float = 0.1) -> None:
         super().__init__()
         if flow_source not in FLOW_SOURCES:
             raise ValueError(
@@ -478,7 +487,7 @@ class ARTNet(nn.Module):
         nn.init.trunc_normal_(self.level_embedding, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> ARTNet:
         """Set train/eval mode; the frozen RAFT always stays in eval mode."""
         super().train(mode)
         if self.raft is not None:
@@ -542,7 +551,7 @@ class ARTNet(nn.Module):
                 f"{tuple(x.shape[-2:])}.")
 
     # --------------------------------------------------------------- forward
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Classify a batch.
 
         Parameters
@@ -571,7 +580,7 @@ class ARTNet(nn.Module):
 
 
 @register_model()
-def artnet(*, weights=None, **kwargs):
+def artnet(*, weights: str | os.PathLike | Mapping | None = None, **kwargs) -> ARTNet:
     """Build :class:`ARTNet`, optionally with local weights.
 
     Parameters

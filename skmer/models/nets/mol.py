@@ -13,12 +13,17 @@ The network reads a raw grey clip ``(N, 1, T, H, W)`` (the paper: 8 frames of
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from skmer.models.nets import load_weights, register_model
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
 
 __all__ = [
     "MOL",
@@ -616,9 +621,11 @@ class MOL(nn.Module):
     (torch.Size([2, 3]), torch.Size([2, 7, 2, 32, 32]), torch.Size([2, 7, 68, 2]))
     """
 
-    def __init__(self, n_classes=3, n_frames=8, input_size=(128, 128), width=1.0,
-                 depth=1, k=4, corr_patch_size=21, corr_dilation=2, dropout=0.5,
-                 init_std=0.02):
+    def __init__(self, n_classes: int = 3, n_frames: int = 8,
+                 input_size: tuple[int, int] = (128, 128), width: float = 1.0,
+                 depth: int = 1, k: int = 4, corr_patch_size: int = 21,
+                 corr_dilation: int = 2, dropout: float = 0.5,
+                 init_std: float = 0.02) -> None:
         super().__init__()
         if int(n_classes) < 1:
             raise ValueError(f"n_classes must be >= 1; got {n_classes}.")
@@ -693,7 +700,8 @@ class MOL(nn.Module):
                 f"{tuple(x.shape[2:])}."
             )
 
-    def forward(self, x):
+    def forward(self,
+                x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Run the three heads.
 
         Parameters
@@ -740,7 +748,7 @@ class MOL(nn.Module):
 
 
 @register_model()
-def mol(*, weights=None, **kwargs):
+def mol(*, weights: str | os.PathLike | Mapping | None = None, **kwargs) -> MOL:
     """Build :class:`MOL` (weights are never downloaded).
 
     Parameters

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from skmer.models.nets import load_weights, register_model
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
 
 __all__ = [
     "MSRes3D",
@@ -445,8 +451,9 @@ class MSRes3D(nn.Module):
 
     n_heads = 4
 
-    def __init__(self, in_channels=3, n_classes=3, width=1.0, hidden_features=256,
-                 dropout=0.5, temporal_strides=True, reduction=16):
+    def __init__(self, in_channels: int = 3, n_classes: int = 3, width: float = 1.0,
+                 hidden_features: int = 256, dropout: float = 0.5,
+                 temporal_strides: bool = True, reduction: int = 16) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.temporal_strides = temporal_strides
@@ -535,7 +542,7 @@ class MSRes3D(nn.Module):
     def _up(deconv, bn, x, like):
         return F.relu(bn(deconv(x, output_size=like.shape[2:])))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits of the four heads, shape ``(N, 4, n_classes)``."""
         x = self._check_input(x)
         x = self.attention(self.stem(x))
@@ -616,7 +623,7 @@ class MultiHeadCrossEntropyLoss(nn.Module):
 
 
 @register_model()
-def msres3d(*, weights=None, **kwargs) -> MSRes3D:
+def msres3d(*, weights: str | os.PathLike | Mapping | None = None, **kwargs) -> MSRes3D:
     """Build an :class:`MSRes3D`, optionally loading local weights.
 
     Parameters

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from skmer.models.nets import load_weights, register_model
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
 
 __all__ = ["OffApexNet", "offapexnet"]
 
@@ -77,8 +83,8 @@ class OffApexNet(nn.Module):
     torch.Size([2, 3])
     """
 
-    def __init__(self, n_classes=3, input_size=(28, 28), dropout=0.5,
-                 flow_channels=(0, 1)):
+    def __init__(self, n_classes: int = 3, input_size: tuple[int, ...] = (28, 28),
+                 dropout: float = 0.5, flow_channels: tuple[int, ...] = (0, 1)) -> None:
         super().__init__()
         self.flow_channels = tuple(flow_channels)
         self.stream_u = _Stream()
@@ -91,7 +97,7 @@ class OffApexNet(nn.Module):
         self.relu = nn.ReLU()
         self.dropout = nn.Dropout(p=dropout)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits of a batch ``x`` of shape ``(n, C >= 2, H, W)``."""
         cu, cv = self.flow_channels
         u = self.stream_u(x[:, cu : cu + 1])
@@ -103,7 +109,8 @@ class OffApexNet(nn.Module):
 
 
 @register_model()
-def offapexnet(*, weights=None, **kwargs) -> OffApexNet:
+def offapexnet(*, weights: str | os.PathLike | Mapping | None = None,
+               **kwargs) -> OffApexNet:
     """Build an :class:`OffApexNet`, optionally loading local weights.
 
     Parameters

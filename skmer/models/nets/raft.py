@@ -32,6 +32,7 @@ import functools
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -39,6 +40,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from skmer.models.nets import load_weights, register_model
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "RAFT",
@@ -473,7 +479,7 @@ class RAFT(nn.Module):
     (2, (1, 2, 64, 64))
     """
 
-    def __init__(self, variant="large", *, num_levels=4):
+    def __init__(self, variant: str = "large", *, num_levels: int = 4) -> None:
         super().__init__()
         if variant not in _CONFIGS:
             raise ValueError(
@@ -499,7 +505,8 @@ class RAFT(nn.Module):
         self.mask_predictor = (_MaskPredictor(in_channels=cfg["hidden"])
                                if cfg["mask"] else None)
 
-    def forward(self, image1, image2, num_flow_updates=12):
+    def forward(self, image1: torch.Tensor, image2: torch.Tensor,
+                num_flow_updates: int = 12) -> list[torch.Tensor]:
         """Estimate the flow from ``image1`` to ``image2``.
 
         Parameters
@@ -559,7 +566,7 @@ def _build(variant, weights):
 
 
 @register_model()
-def raft_large(*, weights=None):
+def raft_large(*, weights: str | os.PathLike | Mapping | None = None) -> RAFT:
     """RAFT (large, 5.3 M parameters), optionally with local weights.
 
     Parameters
@@ -581,7 +588,7 @@ def raft_large(*, weights=None):
 
 
 @register_model()
-def raft_small(*, weights=None):
+def raft_small(*, weights: str | os.PathLike | Mapping | None = None) -> RAFT:
     """RAFT (small, 1.0 M parameters), optionally with local weights.
 
     Parameters
@@ -675,7 +682,9 @@ def _frames_to_unit(frames, data_range):
     return np.clip(a / np.float32(data_range), 0.0, 1.0)
 
 
-def raft_flow(prev, next, weights, *, iters=12, device="cpu", data_range=None):
+def raft_flow(prev: ArrayLike, next: ArrayLike,
+              weights: str | os.PathLike | Mapping | RAFT, *, iters: int = 12,
+              device: str = "cpu", data_range: float | None = None) -> np.ndarray:
     """Dense optical flow from ``prev`` to ``next`` with a pretrained RAFT.
 
     Same conventions as :func:`skmer.preprocessing.optical_flow`: ``flow[..., 0]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from skmer.models.nets import load_weights, register_model
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
 
 __all__ = ["STSTNet", "ststnet"]
 
@@ -77,7 +83,8 @@ class STSTNet(nn.Module):
     1683
     """
 
-    def __init__(self, in_channels=3, n_classes=3, input_size=(28, 28), dropout=0.5):
+    def __init__(self, in_channels: int = 3, n_classes: int = 3,
+                 input_size: tuple[int, ...] = (28, 28), dropout: float = 0.5) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 3, kernel_size=3, padding=2)
         self.conv2 = nn.Conv2d(in_channels, 5, kernel_size=3, padding=2)
@@ -96,7 +103,7 @@ class STSTNet(nn.Module):
     def _stream(self, x, conv, bn):
         return self.dropout(self.maxpool(bn(self.relu(conv(x)))))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits of a batch ``x`` of shape ``(n, in_channels, H, W)``."""
         x = torch.cat(
             (
@@ -111,7 +118,7 @@ class STSTNet(nn.Module):
 
 
 @register_model()
-def ststnet(*, weights=None, **kwargs) -> STSTNet:
+def ststnet(*, weights: str | os.PathLike | Mapping | None = None, **kwargs) -> STSTNet:
     """Build an :class:`STSTNet`, optionally loading local weights.
 
     Parameters
