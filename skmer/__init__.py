@@ -13,6 +13,8 @@ metrics
     UF1 / UAR on pooled predictions.
 model_selection
     Honest leave-one-subject-out evaluation.
+recipes
+    Fixed, honest recipes for standard benchmarks (MEGC2019 composite).
 models
     Networks (torch modules and skorch classifiers); imports torch lazily.
 """

@@ -125,12 +125,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if (args.flow_images is None) == (args.synthetic is None):
         raise ValueError("give exactly one of --flow-images DIR and --synthetic N.")
+    if args.recipe is not None and args.flow_images is None:
+        raise ValueError("--recipe megc2019 runs on --flow-images (the composite's "
+                         "onset-apex flow images).")
     if args.flow_images is not None:
         from skmer.datasets import load_flow_images
 
         data = load_flow_images(args.flow_images, args.labels)
         source = args.flow_images
         what = "flow images"
+        if args.recipe is not None:
+            from skmer.recipes import make_composite_X, megc2019_composite
+
+            data.data = make_composite_X(data.data, corpora=data.datasets)
+            args.model = "recipe:" + args.recipe
+            est = megc2019_composite()
     else:
         from skmer.datasets import make_micro_expressions
 
@@ -141,7 +150,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                       return_bunch=True)
         source = f"{args.synthetic} synthetic clips"
         what = "clips"
-    est = _evaluate_estimator(args.model, args, clips=args.synthetic is not None)
+    if args.recipe is None:
+        est = _evaluate_estimator(args.model, args,
+                                  clips=args.synthetic is not None)
     print(f"{args.model}: {len(data.target)} {what}, "
           f"{len(set(data.groups))} subjects, {args.seeds} seed(s)")
     report = evaluate_loso(est, data.data, data.target, data.groups,
@@ -272,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labels CSV (dataset, sub, filename_o, label); default: "
                         "labels_3class.csv beside the folder")
     e.add_argument("--model", choices=MODELS, default="ststnet")
+    e.add_argument("--recipe", choices=("megc2019",), default=None,
+                   help="evaluate a packaged recipe instead of --model "
+                        "(skmer.recipes.megc2019_composite on --flow-images)")
     e.add_argument("--seeds", type=int, default=1, help="number of seeds (0..N-1)")
     e.add_argument("--epochs", type=int, default=None)
     e.add_argument("--lr", type=float, default=None)

@@ -71,21 +71,25 @@ def _random_state_params(estimator):
 
 
 def _wants_groups(estimator):
-    """True if ``estimator.fit`` takes ``groups``: explicitly, or through
-    ``**params`` on an estimator with an inner ``cv`` (``GridSearchCV`` & co.)."""
+    """True if ``estimator.fit`` takes ``groups``: explicitly, or a scikit-learn
+    search (``GridSearchCV`` & co. take ``groups`` through ``**params``).
+
+    Other estimators with an inner ``cv`` and ``**fit_params`` (e.g.
+    ``CalibratedClassifierCV``) forward those to their sub-estimator, not to the
+    splitter, so they are not sent groups.
+    """
     import inspect
 
+    from sklearn.model_selection._search import BaseSearchCV
+
+    if isinstance(estimator, BaseSearchCV):
+        return True
     fit = getattr(estimator, "fit", None)
     try:
         params = inspect.signature(fit).parameters
     except (TypeError, ValueError):
         return False
-    if "groups" in params:
-        return True
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    has_cv = hasattr(estimator, "get_params") and "cv" in estimator.get_params(
-        deep=False)
-    return var_kw and has_cv
+    return "groups" in params
 
 
 def _groups_routes(estimator):

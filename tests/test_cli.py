@@ -59,3 +59,18 @@ def test_lbptop_needs_clips(megc2019_dir, capsys):
                "--model", "lbptop"])
     assert rc == 2
     assert "needs clips" in capsys.readouterr().err
+
+
+def test_evaluate_recipe_on_flow_images(tmp_path, megc2019_dir):
+    labels = pd.read_csv(megc2019_dir / "labels_3class.csv", dtype=str)
+    # subjects whose training folds hold >= 3 samples of every class (the SVM's
+    # probabilities are calibrated on 3 internal folds)
+    subset = labels[labels["sub"].isin(["s03", "sub17", "s20", "s04"])]
+    subset.to_csv(tmp_path / "labels.csv", index=False)
+    rc = main(["evaluate", "--flow-images", str(megc2019_dir / "flow_uvos_28"),
+               "--labels", str(tmp_path / "labels.csv"), "--recipe", "megc2019",
+               "--quiet", "--json", str(tmp_path / "r.json")])
+    assert rc == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["n_folds"] == 4 and report["summary"]["overall"]["n"] == len(subset)
+    assert main(["evaluate", "--synthetic", "12", "--recipe", "megc2019"]) == 2

@@ -214,3 +214,12 @@ def test_training_groups_reach_an_inner_grouped_grid_search():
     assert len(seen) == 10 and rep2.n_folds == rep.n_folds == 10
     with pytest.raises(ValueError, match="route_groups"):
         evaluate_loso(search, X, y, groups, route_groups="groups")
+
+
+def test_groups_are_not_sent_to_estimators_that_forward_fit_params():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    X, y, groups, _ = make_data()
+    rep = evaluate_loso(CalibratedClassifierCV(SVC(), cv=3), X, y, groups)
+    assert rep.n_folds == 10

@@ -1,0 +1,190 @@
+"""Protocol guards and behaviour of skmer.recipes (the MEGC2019-composite recipe)."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+from skmer.model_selection import evaluate_loso
+from skmer.recipes import (
+    FlipAugmentedClassifier,
+    FlowAligner,
+    FlowRecentre,
+    GroupScaler,
+    composite_layout,
+    flip_flow,
+    make_composite_X,
+    megc2019_composite,
+)
+
+FIT_LOG = []  # rows (as bytes) every spy fit received, appended across clones
+SPLIT_LOG = []  # groups every inner CV split received
+
+
+class SpyEstimator(ClassifierMixin, BaseEstimator):
+    """Records the raw rows its ``fit`` receives, then fits the wrapped recipe."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y, groups=None):
+        FIT_LOG.append({bytes(np.asarray(r, np.float64)) for r in X})
+        kw = {} if groups is None else {"groups": groups}
+        self.estimator_ = clone(self.estimator).fit(X, y, **kw)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict(self, X):
+        return self.estimator_.predict(X)
+
+
+class SpyGroupKFold(GroupKFold):
+    def split(self, X, y=None, groups=None):
+        SPLIT_LOG.append(np.asarray(groups).copy())
+        return super().split(X, y, groups)
+
+
+def _data(n_subjects=5, per_subject=6, seed=0):
+    rng = np.random.default_rng(seed)
+    n = n_subjects * per_subject
+    y = np.tile(np.arange(3), n // 3 + 1)[:n]
+    flow = rng.random((n, 3, 28, 28)) * 0.5
+    flow[:, 1, 10:18, 10:18] += 0.3 * y[:, None, None]  # v: flip-invariant signal
+    base = np.array([[x, 8 + 0.1 * x] for x in np.linspace(20, 200, 68)])
+    lm = base[None] + rng.normal(0, 2, (n, 68, 2))
+    corpora = np.array(["casme2", "samm", "smic"])[np.arange(n) % 3]
+    groups = np.repeat([f"d/s{i}" for i in range(n_subjects)], per_subject)
+    return make_composite_X(flow, lm, corpora), y, groups
+
+
+def test_recipe_fit_never_sees_test_subject():
+    X, y, groups = _data()
+    FIT_LOG.clear()
+    SPLIT_LOG.clear()
+    recipe = megc2019_composite(models=("lr",), flip=True,
+                                grid={"clf__C": [0.01, 0.1]},
+                                inner_cv=SpyGroupKFold(2))
+    evaluate_loso(SpyEstimator(recipe), X, y, groups)
+    folds = list(LeaveOneGroupOut().split(X, y, groups))
+    assert len(FIT_LOG) == len(folds)
+    all_rows = [bytes(r) for r in X]
+    for (train, test), seen in zip(folds, FIT_LOG):
+        assert seen == {all_rows[i] for i in train}
+        assert not seen & {all_rows[i] for i in test}
+    # the inner selection saw the training subjects only (mirrored copies included)
+    assert len(SPLIT_LOG) == len(folds)
+    for (train, test), inner in zip(folds, SPLIT_LOG):
+        assert set(inner) == set(groups[train])
+        assert groups[test[0]] not in set(inner)
+        assert len(inner) == 2 * len(train)  # flip keeps the subject of a mirror
+
+
+def test_groups_routed_to_inner_cv():
+    X, y, groups = _data()
+    SPLIT_LOG.clear()
+    est = megc2019_composite(models=("lr",), flip=False, grid={"clf__C": [0.1]},
+                             inner_cv=SpyGroupKFold(2))
+    report = evaluate_loso(est, X, y, groups)
+    assert report.n_folds == 5 and len(SPLIT_LOG) == 5
+    assert all(len(set(g)) == 4 for g in SPLIT_LOG)
+
+
+def test_recipe_learns_and_is_deterministic():
+    X, y, groups = _data(n_subjects=6)
+    est = megc2019_composite(flip=True, random_state=0)
+    p1 = est.fit(X[:24], y[:24]).predict_proba(X[24:])
+    p2 = clone(est).fit(X[:24], y[:24]).predict_proba(X[24:])
+    np.testing.assert_allclose(p1, p2)
+    assert (p1.argmax(1) == y[24:]).mean() >= 0.8
+
+
+def test_flip_flow_golden():
+    flow = np.zeros((1, 3, 28, 28))
+    flow[0, 0, 3, 0] = 0.25  # u at column 0
+    flow[0, 2, 5, 1] = 0.7
+    lm = np.zeros((1, 68, 2))
+    lm[0, 36] = (0.5, 10.5)  # an eye corner, apex-image pixels
+    X = make_composite_X(flow, lm * 8, ["smic"])
+    F = flip_flow(X)
+    ff = F[:, :2352].reshape(3, 28, 28)
+    assert ff[0, 3, 27] == pytest.approx(0.75)  # mirrored and 1 - u
+    assert ff[0, 0, 0] == 1.0  # zero (min) u becomes the max
+    assert ff[2, 5, 26] == pytest.approx(0.7)  # strain mirrored only
+    lmf = F[0, 2352:2488].reshape(68, 2)
+    # point 36 (right eye outer corner) becomes point 45 at x -> 27 - x
+    x36 = (0.5 * 8 + 0.5) * 28 / 224 - 0.5
+    assert lmf[45, 0] == pytest.approx(27 - x36)
+    assert F[0, -1] == X[0, -1] == 2.0
+
+
+def test_group_scaler_uses_training_statistics_only():
+    X, _, _ = _data()
+    gs = GroupScaler(per_corpus=True).fit(X[:15])
+    Z1 = gs.transform(X[15:])
+    Z2 = gs.transform(X[15:20])  # no dependence on the other test samples
+    np.testing.assert_allclose(Z1[:5], Z2)
+    codes = X[:15, -1]
+    Ztr = gs.transform(X[:15])
+    for c in np.unique(codes):
+        np.testing.assert_allclose(Ztr[codes == c].mean(0), 0, atol=1e-10)
+    # a corpus absent from training falls back to the overall statistics
+    Xo = X[:3].copy()
+    Xo[:, -1] = -1
+    mean, scale = gs.stats_[None]
+    np.testing.assert_allclose(gs.transform(Xo), (Xo[:, :2352] - mean) / scale)
+
+
+def test_recentre_centres_and_keeps_direction():
+    flow = np.full((1, 3, 28, 28), 0.5)
+    flow[0, 0, :4, :4] = 0.9
+    flow[0, 1, :4, :4] = 0.7
+    X = make_composite_X(flow)
+    Z = FlowRecentre(magnitude=True).fit_transform(X)
+    u = Z[0, :784].reshape(28, 28)
+    v = Z[0, 784:1568].reshape(28, 28)
+    assert u[10, 10] == 0 and v[10, 10] == 0
+    assert u[0, 0] / v[0, 0] == pytest.approx(2.0)
+    assert Z.shape == (1, 4 * 784 + 137)
+    mag = Z[0, 2352:3136].reshape(28, 28)
+    assert mag.mean() == pytest.approx(1.0)
+
+
+def test_aligner_identity_on_template_and_moves_shifted_faces():
+    X, _, _ = _data()
+    al = FlowAligner().fit(X)
+    _, ls, _ = composite_layout()
+    Xt = X[:1].copy()
+    Xt[0, ls] = al.template_.ravel()
+    np.testing.assert_allclose(al.transform(Xt)[0, :2352], Xt[0, :2352], atol=1e-6)
+    Xs = Xt.copy()
+    Xs[0, ls] = (al.template_ + [2.0, 0.0]).ravel()  # face 2 px to the right
+    img = np.zeros((3, 28, 28))
+    img[:, :, 14] = 1.0
+    Xs[0, :2352] = img.ravel()
+    out = al.transform(Xs)[0, :2352].reshape(3, 28, 28)
+    assert out[0, 10, 12] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_flip_augmented_doubles_training_and_averages():
+    from sklearn.dummy import DummyClassifier
+
+    X, y, _ = _data()
+    clf = FlipAugmentedClassifier(DummyClassifier(strategy="prior")).fit(X, y)
+    assert clf.n_features_in_ == X.shape[1]
+    np.testing.assert_allclose(clf.predict_proba(X[:2]).sum(1), 1.0)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"models": ("lr", "knn")}, "models must"),
+    ({"models": ()}, "models must"),
+])
+def test_recipe_bad_params(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        megc2019_composite(**kw)
+
+
+def test_bad_layout_is_a_clear_error():
+    with pytest.raises(ValueError, match="composite layout"):
+        GroupScaler().fit(np.zeros((4, 10)))
+    with pytest.raises(ValueError, match="shape"):
+        make_composite_X(np.zeros((2, 3, 14, 14)))
