@@ -61,7 +61,9 @@ def main(argv=None):
           f"predictions of {len(set(data.groups))} leave-one-subject-out folds; "
           f"seeds {list(range(args.seeds))}; {platform.processor() or 'CPU'}, "
           f"{os.cpu_count()} cores, n_jobs={args.n_jobs}.", ""]
-    out = {}
+    # results of models run earlier (e.g. one model per invocation) are kept
+    json_path = RESULTS / "composite_flow.json"
+    out = json.loads(json_path.read_text()) if json_path.exists() else {}
     for name in args.models:
         est = make_estimator(name)
         t0 = time.perf_counter()
@@ -70,17 +72,22 @@ def main(argv=None):
                             n_jobs=args.n_jobs, progress=True)
         wall = time.perf_counter() - t0
         per_seed = rep.scores[rep.scores.scope == "overall"]
-        md += [rep.to_markdown(title=name), "",
-               "per seed (overall): " + ", ".join(
-                   f"seed {int(r.seed)}: UF1 {r.uf1:.4f} / UAR {r.uar:.4f}"
-                   for r in per_seed.itertuples()),
-               f"wall time: {wall:.0f} s for {args.seeds} seed(s) "
-               f"({wall / args.seeds:.0f} s per 68-fold LOSO seed)", ""]
+        block = [rep.to_markdown(title=name), "",
+                 "per seed (overall): " + ", ".join(
+                     f"seed {int(r.seed)}: UF1 {r.uf1:.4f} / UAR {r.uar:.4f}"
+                     for r in per_seed.itertuples()),
+                 f"wall time: {wall:.0f} s for {args.seeds} seed(s) "
+                 f"({wall / args.seeds:.0f} s per 68-fold LOSO seed)", "",
+                 f"Command: `python benchmarks/composite_flow.py --seeds {args.seeds} "
+            f"--n-jobs {args.n_jobs} --models {name}` (load average at the end "
+            f"{os.getloadavg()[0]:.1f}; other jobs shared the 2 cores when it was "
+            "above 2)", ""]
         out[name] = {**rep.to_dict(), "wall_s": wall,
-                     "wall_per_seed_s": wall / args.seeds, "params": repr(est)}
-        print("\n".join(md[-6:]), flush=True)
-    md += ["Command: `python benchmarks/composite_flow.py --seeds "
-           f"{args.seeds} --n-jobs {args.n_jobs}`"]
+                     "wall_per_seed_s": wall / args.seeds, "params": repr(est),
+                     "markdown": block}
+        print("\n".join(block), flush=True)
+    for name, res in out.items():
+        md += res.get("markdown", [f"### {name}", "(no table)", ""])
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "composite_flow.md").write_text("\n".join(md) + "\n")
     (RESULTS / "composite_flow.json").write_text(json.dumps(out, indent=2,
