@@ -30,6 +30,16 @@ def parallel_map(tasks: Iterable, *, n_jobs: int | None, verbose: int,
     consumed through ``return_as="generator"`` (still in input order) so that the bar
     advances as clips finish.  The returned list is the same either way.
     """
+    from joblib import effective_n_jobs
+
+    if effective_n_jobs(n_jobs) == 1:
+        # one worker: call the tasks here, without joblib's per-task dispatch cost
+        # (it dominated fast per-clip kernels such as DIS flow)
+        # (sklearn's ``delayed`` wraps the function to carry the config to other
+        # workers; here we are in the caller's thread, so call the function itself)
+        return [getattr(func, "function", func)(*args, **kwargs)
+                for func, args, kwargs in
+                track(tasks, verbose=verbose, total=total, desc=desc)]
     if not verbose:
         return Parallel(n_jobs=n_jobs)(tasks)
     gen = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
