@@ -209,6 +209,39 @@ def test_flow_image_variant():
         clf.predict(_stack())
 
 
+def test_single_frame_fast_path_equals_3d_convolution(monkeypatch):
+    # T = 1: the 2-D fast path of every 3-D (transposed) convolution must give the
+    # 3-D result and the 3-D gradients (the dead temporal taps get zero gradient)
+    import sys
+
+    nets_mod = sys.modules["skmer.models.nets.msres3d"]
+    torch.manual_seed(0)
+    net = MSRes3D(temporal_strides=False, **TINY)
+    x = torch.randn(4, 3, 1, 23, 19)
+
+    def run():
+        net.zero_grad()
+        torch.manual_seed(1)  # the same dropout masks
+        out = net(x)
+        out.square().sum().backward()
+        return out.detach(), {k: p.grad.clone() for k, p in net.named_parameters()}
+
+    fast_out, fast_grad = run()
+    calls = []
+    monkeypatch.setattr(nets_mod, "_single_frame_tap",
+                        lambda *a, **k: calls.append(1))  # always None: 3-D path
+    ref_out, ref_grad = run()
+    assert calls  # the reference really took the 3-D path
+    torch.testing.assert_close(fast_out, ref_out, rtol=1e-5, atol=1e-5)
+    for name, g in ref_grad.items():
+        torch.testing.assert_close(fast_grad[name], g, rtol=1e-4, atol=1e-5,
+                                   msg=name)
+    stem = net.stem[0].weight
+    assert fast_grad["stem.0.weight"][:, :, [0, 2]].abs().max() == 0
+    assert ref_grad["stem.0.weight"][:, :, 1].abs().max() > 0
+    assert stem.shape[2] == 3  # same parameters and state dict as nn.Conv3d
+
+
 def test_learns_easy_set():
     # three classes = three distinct motion patterns, plus noise
     rng = np.random.default_rng(0)
