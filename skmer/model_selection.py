@@ -134,7 +134,15 @@ def _atomic_write_json(path, obj):
 
 
 def _fit_predict(estimator, X, y, groups, train, test, seed, fold, rs_params,
-                 group_routes, out_path, run_key):
+                 group_routes, out_path, run_key, nested_sequential=False):
+    if nested_sequential:
+        # parallel folds on a cluster backend (dask): joblib calls inside the fold
+        # run here, not as one cluster task per clip (dask ignores n_jobs)
+        from joblib import parallel_config
+
+        with parallel_config(backend="sequential"):
+            return _fit_predict(estimator, X, y, groups, train, test, seed, fold,
+                                rs_params, group_routes, out_path, run_key)
     est = clone(estimator)
     rs = fold_seed(seed, fold)
     if rs_params:
@@ -206,7 +214,11 @@ def evaluate_loso(estimator: Any,
         ``random_state = fold_seed(s, k)`` in every ``random_state`` parameter.
     n_jobs : int, default=None
         Folds (times seeds) run in parallel with joblib; the result does not depend
-        on it.  ``joblib.parallel_config(backend=...)`` chooses the backend.
+        on it.  ``joblib.parallel_config(backend=...)`` chooses the backend
+        (``"loky"``, ``"dask"``, ``"ray"``).  When the folds run in parallel
+        on a backend whose default is "all workers" (``"dask"``), the joblib
+        calls inside a fold (per-clip steps, inner searches) run sequentially in
+        the fold's worker rather than as cluster tasks.
     results_dir : str or path-like, default=None
         If given, each finished fold is written there atomically (one JSON file per
         seed and fold, in a sub-folder named after a hash of the estimator's
@@ -320,11 +332,26 @@ def evaluate_loso(estimator: Any,
     t0 = time.perf_counter()
     results = list(done.values())
     if tasks:
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        from joblib import effective_n_jobs
+        from joblib.parallel import get_active_backend
+
+        try:
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        except ValueError:
+            # a backend without result generators (ray, multiprocessing): a list,
+            # the same results (a progress bar then fills at the end)
+            parallel = Parallel(n_jobs=n_jobs)
+        # Parallel folds already occupy the workers.  On a backend whose default
+        # is "all workers" (dask, which also ignores n_jobs), a fold's nested
+        # joblib calls would go back to the cluster, one task per clip of a
+        # per-clip step; run them sequentially in the fold's worker instead.
+        nested_sequential = bool(
+            len(tasks) > 1 and effective_n_jobs(n_jobs) != 1
+            and getattr(get_active_backend()[0], "default_n_jobs", 1) != 1)
         gen = parallel(
             delayed(_fit_predict)(estimator, X, y, groups, splits[k][0], splits[k][1],
                                   s, k, rs_params, group_routes, path_of(s, k),
-                                  run_key)
+                                  run_key, nested_sequential)
             for s, k in tasks
         )
         if progress:

@@ -33,8 +33,8 @@ def data():
 
 def _pipe():
     return Pipeline([
-        # n_jobs=1: under the dask backend n_jobs=None means -1, and every clip
-        # of every fold would become its own cluster task (slow for tiny clips)
+        # n_jobs=1: the per-clip step runs in place (evaluate_loso also runs a
+        # parallel fold's nested joblib calls in place, see the last test)
         ("flow", FlowExtractor(method="farneback", output_size=(16, 16),
                                scale="minmax", n_jobs=1)),
         ("flatten", FunctionTransformer(flatten_samples)),
@@ -73,3 +73,21 @@ def test_per_clip_preprocessing_on_cluster(client, data):
         out = ext.fit_transform(X)
     assert any("_clip_flows" in t["key"] for t in ts.data)
     np.testing.assert_array_equal(out, ref)
+
+
+def test_nested_steps_stay_in_the_fold_worker(client, data):
+    # a per-clip step inside a fold that runs on a worker: under the dask backend
+    # its joblib call would go back to the cluster (dask ignores n_jobs), one
+    # task per clip; evaluate_loso runs a parallel fold's nested calls in place
+    import joblib
+    from distributed import get_task_stream
+
+    X, y, groups = data
+    pipe = _pipe().set_params(flow__n_jobs=None)
+    ref = evaluate_loso(pipe, X, y, groups)
+    with get_task_stream(client) as ts, joblib.parallel_config(backend="dask"):
+        rep = evaluate_loso(pipe, X, y, groups, n_jobs=-1)
+    keys = [t["key"] for t in ts.data]
+    assert sum("_fit_predict" in k for k in keys) == 4, keys
+    assert not any("_clip_flows" in k for k in keys), keys
+    assert rep.predictions.equals(ref.predictions)
