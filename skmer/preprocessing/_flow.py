@@ -18,10 +18,14 @@ Conventions used throughout
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmer.utils._compat import (
@@ -196,15 +200,84 @@ def _to_grey_uint8(frames, *, colour, data_range=None, where="frames"):
     return out.astype(np.uint8)
 
 
-def _make_tvl1(params):
+def _frozen_params(method, params):
+    """Hashable canonical form of checked ``params``: the values the setters get.
+
+    ``"lambda"`` and ``"lambda_"`` name one TV-L1 setter (the last one given wins, as
+    when the setters are called in order); values are converted as the setters
+    convert them, so ``{"patch_size": 8.0}`` and ``{"patch_size": 8}`` agree.
+    """
+    if not params:
+        return ()
+    table = _TVL1_PARAMS if method == "tvl1" else _DIS_PARAMS
+    canon = {}
+    for key, value in params.items():
+        if key == "preset":
+            canon[key] = value
+            continue
+        key = "lambda_" if key == "lambda" else key
+        canon[key] = table[key][1](value)
+    return tuple(sorted(canon.items()))
+
+
+def _make_algo(method, frozen):
+    """A new OpenCV flow object for ``method`` with the setters of ``frozen``."""
     import cv2
 
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
-    for key, value in params.items():
-        key = "lambda_" if key == "lambda" else key
-        setter, kind = _TVL1_PARAMS[key]
-        getattr(tvl1, setter)(kind(value))
-    return tvl1
+    if method == "tvl1":
+        algo = cv2.optflow.DualTVL1OpticalFlow_create()
+        table = _TVL1_PARAMS
+    else:
+        preset = dict(frozen).get("preset", "fast")
+        algo = cv2.DISOpticalFlow_create({
+            "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+        }[preset])
+        table = _DIS_PARAMS
+    for key, value in frozen:
+        if key != "preset":
+            getattr(algo, table[key][0])(value)
+    return algo
+
+
+# Per-thread cache of OpenCV TV-L1 objects, so that frames of one shape reuse the
+# object and its buffers (which OpenCV sizes on the first call) instead of building
+# both for every pair.  An object is reused only for frames of the same shape and
+# dtype (and the same method and parameters): an earlier, size-blind cache gave wrong
+# flow (not reproduced for TV-L1 with OpenCV 5.0, but the key rules it out).  Objects
+# are never shared between threads (OpenCV's algorithms are not thread-safe) nor kept
+# on an estimator (they do not pickle); the cache is emptied in a forked child.
+# DIS is deliberately not cached: with OpenCV 5.0 a reused DISOpticalFlow does not
+# reproduce a new one's flow on some frame sizes, even on the same pair (48 x 80,
+# "fast" preset: up to 0.005 px apart; 64 x 64 and 128 x 128 agree), and one reused
+# after collectGarbage() crashed.  A new object costs ~5 % of a 128 x 128 DIS call.
+_ALGO_CACHE_SIZE = 4
+_ALGO_CACHE = threading.local()
+
+
+def _cached_algo(method, params, shape, dtype):
+    """Return the calling thread's flow object for these parameters and frames.
+
+    One object per ``(method, params, shape, dtype)``; a new one on a miss, the least
+    recently used of more than ``_ALGO_CACHE_SIZE`` dropped.
+    """
+    store = _ALGO_CACHE.__dict__
+    pid = os.getpid()
+    cache = store.get("algos")
+    if cache is None or store.get("pid") != pid:
+        cache = store["algos"] = OrderedDict()
+        store["pid"] = pid
+    frozen = _frozen_params(method, params)
+    key = (method, frozen, shape, dtype.str)
+    algo = cache.get(key)
+    if algo is None:
+        algo = cache[key] = _make_algo(method, frozen)
+        if len(cache) > _ALGO_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return algo
 
 
 def _flow_grey(prev, next, method, params):
@@ -214,7 +287,14 @@ def _flow_grey(prev, next, method, params):
     prev = np.ascontiguousarray(prev)
     next = np.ascontiguousarray(next)
     if method == "tvl1":
-        flow = _make_tvl1(params).calc(prev, next, None)
+        # useInitialFlow is never set, so a reused object starts from zero flow and
+        # computes what a new one would (tests/preprocessing/test_flow.py checks it)
+        flow = _cached_algo(method, params, prev.shape, prev.dtype).calc(
+            prev, next, None)
+    elif method == "dis":
+        # ``None`` as the output: DIS would start from a same-sized flow passed in
+        flow = _make_algo(method, _frozen_params(method, params)).calc(
+            prev, next, None)
     elif method == "farneback":
         kw = {k: kind(params.get(k, default))
               for k, (default, kind) in _FARNEBACK_PARAMS.items()}
@@ -222,18 +302,6 @@ def _flow_grey(prev, next, method, params):
             prev, next, None, kw["pyr_scale"], kw["levels"], kw["winsize"],
             kw["iterations"], kw["poly_n"], kw["poly_sigma"], kw["flags"],
         )
-    elif method == "dis":
-        preset = {
-            "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-        }[params.get("preset", "fast")]
-        dis = cv2.DISOpticalFlow_create(preset)
-        for key, value in params.items():
-            if key != "preset":
-                setter, kind = _DIS_PARAMS[key]
-                getattr(dis, setter)(kind(value))
-        flow = dis.calc(prev, next, None)
     elif method == "raft":
         from skmer.models.nets.raft import raft_flow
 
@@ -402,8 +470,12 @@ def optical_strain(flow: ArrayLike) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # estimators
 # --------------------------------------------------------------------------------------
-def _postprocess(flow, *, output_size, rescale_vectors, strain, magnitude, scale):
-    """(H, W, 2) flow -> (C, h, w) float32 channels u, v[, strain][, magnitude]."""
+def _postprocess(flow, *, output_size, rescale_vectors, strain, magnitude, scale,
+                 out=None):
+    """(H, W, 2) flow -> (C, h, w) float32 channels u, v[, strain][, magnitude].
+
+    Written into ``out`` (float32, shape (C, h, w)) when given, else a new array.
+    """
     u = flow[..., 0]
     v = flow[..., 1]
     if output_size is not None:
@@ -417,31 +489,58 @@ def _postprocess(flow, *, output_size, rescale_vectors, strain, magnitude, scale
             if rescale_vectors:
                 u = u * np.float32(w / width)
                 v = v * np.float32(h / height)
-    channels = [u.astype(np.float64), v.astype(np.float64)]
-    if strain:
-        channels.append(_strain_uv(u, v))
-    if magnitude:
-        channels.append(np.hypot(channels[0], channels[1]))
-    out = np.stack(channels)
+    if out is None:
+        out = np.empty((2 + bool(strain) + bool(magnitude),) + u.shape, np.float32)
     if scale == "minmax":
-        lo = out.min(axis=(1, 2), keepdims=True)
-        span = out.max(axis=(1, 2), keepdims=True) - lo
-        out = np.where(span > 0, (out - lo) / np.where(span > 0, span, 1.0), 0.0)
-    return out.astype(np.float32)
+        channels = [u.astype(np.float64), v.astype(np.float64)]
+        if strain:
+            channels.append(_strain_uv(u, v))
+        if magnitude:
+            channels.append(np.hypot(channels[0], channels[1]))
+        x = np.stack(channels)
+        lo = x.min(axis=(1, 2), keepdims=True)
+        span = x.max(axis=(1, 2), keepdims=True) - lo
+        out[...] = np.where(span > 0, (x - lo) / np.where(span > 0, span, 1.0), 0.0)
+        return out
+    # u and v are float32 (OpenCV's flow, or resized and rescaled in float32), so
+    # they are copied as they are; strain and magnitude are computed in float64 and
+    # rounded once to float32, as ever
+    out[0] = u
+    out[1] = v
+    if strain:
+        out[2] = _strain_uv(u, v)
+    if magnitude:
+        out[-1] = np.hypot(u.astype(np.float64), v.astype(np.float64))
+    return out
 
 
-def _clip_flows(frames, pairs, *, where, method, params, data_range, post):
-    """Flow images of one clip for the frame index ``pairs`` -> (C, n_pairs, h, w)."""
+def _clip_flows(frames, pairs, *, where, method, params, data_range, post,
+                out=None):
+    """Flow images of one clip for the frame index ``pairs`` -> (C, n_pairs, h, w).
+
+    Written into ``out`` (float32 of that shape) when given, else a new array.
+    """
     grey = _to_grey_uint8(frames, colour=frames.ndim == 4, data_range=data_range,
                           where=where)
-    out = []
-    for a, b in pairs:
+    if out is None:
+        n_channels = 2 + bool(post["strain"]) + bool(post["magnitude"])
+        size = post["output_size"] or grey.shape[1:3]
+        out = np.empty((n_channels, len(pairs)) + tuple(size), dtype=np.float32)
+    for k, (a, b) in enumerate(pairs):
         if a == b:
             flow = np.zeros(grey.shape[1:3] + (2,), dtype=np.float32)
         else:
             flow = _flow_grey(grey[a], grey[b], method, params)
-        out.append(_postprocess(flow, **post))
-    return np.stack(out, axis=1)
+        _postprocess(flow, **post, out=out[:, k])
+    return out
+
+
+def _as_task(func):
+    """``joblib.delayed`` without a wrapper: ``func(*a, **k)`` -> ``(func, a, k)``."""
+    def make(*args, **kwargs):
+        return func, args, kwargs
+
+    return make
 
 
 def _check_index(value, name, i, n_frames, prefix):
@@ -698,18 +797,32 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
                     magnitude=self.magnitude, scale=self.scale)
         params = dict(self.flow_params or {})
         prefix = f"{type(self).__name__}: "
+        sequence = self.mode == "sequence"
+        h, w = post["output_size"] or self.frame_shape_[:2]
+        X_flow = np.empty((len(clips), 2 + bool(self.strain) + bool(self.magnitude))
+                          + (len(pairs[0]),) * sequence + (h, w), dtype=np.float32)
+        # one worker: the clips run here, straight into X_flow, as plain (function,
+        # args, kwargs) tasks; sklearn's ``delayed`` (it carries the config to other
+        # workers) and the copy of the results cost a few per cent of a DIS call
+        here = effective_n_jobs(self.n_jobs) == 1
+        task = _as_task(_clip_flows) if here else delayed(_clip_flows)
+
+        def dest(i):
+            if not here:
+                return {}
+            return {"out": X_flow[i] if sequence else X_flow[i][:, None]}
+
         out = parallel_map(
-            (delayed(_clip_flows)(clip.frames, p, where=f"{prefix}clip {i}",
-                                  method=self.method, params=params,
-                                  data_range=self.data_range, post=post)
+            (task(clip.frames, p, where=f"{prefix}clip {i}", method=self.method,
+                  params=params, data_range=self.data_range, post=post, **dest(i))
              for i, (clip, p) in enumerate(zip(clips, pairs))),
             n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
             desc=type(self).__name__,
         )
-        out = np.stack(out)
-        if self.mode == "onset-apex":
-            out = out[:, :, 0]
-        return np.ascontiguousarray(out, dtype=np.float32)
+        if not here:
+            for i, flows in enumerate(out):
+                X_flow[i] = flows if sequence else flows[:, 0]
+        return X_flow
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

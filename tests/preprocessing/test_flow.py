@@ -227,6 +227,107 @@ def test_n_jobs_invariance():
     assert_array_equal(one, two)
 
 
+# --------------------------------------------------------------------------------------
+# reuse of OpenCV flow objects (per-thread cache keyed on the frame shape)
+# --------------------------------------------------------------------------------------
+MIXED_SIZES = [(64, 64), (48, 80), (64, 64), (48, 80)]
+
+
+def _grey_pair(shape, seed):
+    """uint8 smooth texture of ``shape`` and the same moved by (1, 2) pixels."""
+    rng = np.random.default_rng(seed)
+    tex = gaussian_filter(rng.random(shape), 2.0, mode="wrap")
+    prev = np.rint(255 * (tex - tex.min()) / np.ptp(tex)).astype(np.uint8)
+    return prev, np.roll(prev, (1, 2), axis=(0, 1))
+
+
+def _fresh_opencv_flow(prev, nxt, method, params):
+    """The oracle: bare OpenCV with a new algorithm object for this one pair."""
+    if method == "tvl1":
+        algo = cv2.optflow.DualTVL1OpticalFlow_create()
+        algo.setScalesNumber(params.get("n_scales", algo.getScalesNumber()))
+        algo.setWarpingsNumber(params.get("warps", algo.getWarpingsNumber()))
+        return algo.calc(prev, nxt, None)
+    if method == "dis":
+        algo = cv2.DISOpticalFlow_create({"fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+                                          "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}[
+            params.get("preset", "fast")])
+        return algo.calc(prev, nxt, None)
+    return cv2.calcOpticalFlowFarneback(prev, nxt, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+
+@pytest.mark.parametrize("method, params", [
+    ("tvl1", {}), ("tvl1", {"n_scales": 3, "warps": 2}), ("farneback", {}),
+    ("dis", {}), ("dis", {"preset": "medium"}),
+])
+def test_flow_after_other_pairs_equals_fresh_opencv(method, params):
+    """Bit-identical to a new OpenCV object per pair, whatever was computed before.
+
+    Pairs of mixed sizes in one thread (same size again, other size in between, the
+    same pair twice); every result is compared only at the end, so a later call that
+    wrote into an earlier result would show too.  48 x 80 is a size on which a reused
+    DISOpticalFlow drifts by up to 0.005 px (OpenCV 5.0), so DIS is not cached.
+    """
+    pairs = [_grey_pair(shape, seed) for seed, shape in enumerate(MIXED_SIZES)]
+    pairs.append(pairs[1])
+    flows = [optical_flow(prev, nxt, method, **params) for prev, nxt in pairs]
+    for (prev, nxt), flow in zip(pairs, flows):
+        assert flow.shape == prev.shape + (2,) and flow.dtype == np.float32
+        assert_array_equal(flow, _fresh_opencv_flow(prev, nxt, method, params))
+
+
+def test_tvl1_objects_are_reused_per_thread_shape_and_params(monkeypatch):
+    from skmer.preprocessing import _flow
+
+    grey = np.dtype(np.uint8)
+    tvl1 = _flow._cached_algo("tvl1", {}, (64, 64), grey)
+    assert _flow._cached_algo("tvl1", {}, (64, 64), grey) is tvl1
+    assert _flow._cached_algo("tvl1", {}, (48, 80), grey) is not tvl1
+    assert _flow._cached_algo("tvl1", {}, (64, 64), np.dtype(np.float32)) is not tvl1
+    fast = _flow._cached_algo("tvl1", {"warps": 2, "lambda": 0.2}, (64, 64), grey)
+    assert fast is not tvl1 and fast.getWarpingsNumber() == 2
+    # one canonical key: the setters get the same values
+    assert _flow._cached_algo("tvl1", {"lambda_": 0.2, "warps": 2.0}, (64, 64),
+                              grey) is fast
+    assert _flow._cached_algo("tvl1", {}, (64, 64), grey) is tvl1
+    # bounded: the least recently used objects go
+    for n in range(_flow._ALGO_CACHE_SIZE):
+        _flow._cached_algo("tvl1", {}, (16, 16 + n), grey)
+    assert _flow._cached_algo("tvl1", {}, (64, 64), grey) is not tvl1
+    assert len(_flow._ALGO_CACHE.algos) == _flow._ALGO_CACHE_SIZE
+    # per thread and per process: never shared
+    from concurrent.futures import ThreadPoolExecutor
+
+    mine = _flow._cached_algo("tvl1", {}, (64, 64), grey)
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(_flow._cached_algo, "tvl1", {}, (64, 64), grey).result()
+    assert other is not mine
+    monkeypatch.setattr(_flow.os, "getpid", lambda: -1)  # as in a forked child
+    assert _flow._cached_algo("tvl1", {}, (64, 64), grey) is not mine
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_n_jobs_invariance_mixed_sizes(backend):
+    """n_jobs=2 (threads, or loky processes reused between calls) equals n_jobs=1
+    over extractors of 64 x 64, 48 x 80 and 64 x 64 clips, for every method."""
+    import pickle
+
+    from joblib import parallel_config
+
+    clips = {shape: [np.stack(_grey_pair(shape, seed)) for seed in range(3)]
+             for shape in MIXED_SIZES[:2]}
+    for method in METHODS:
+        params = {"n_scales": 2, "warps": 2} if method == "tvl1" else None
+        for shape in MIXED_SIZES[:3]:
+            ext = FlowExtractor(method, strain=False, flow_params=params, n_jobs=1)
+            one = ext.fit_transform(clips[shape])
+            with parallel_config(backend=backend):
+                two = ext.set_params(n_jobs=2).fit_transform(clips[shape])
+            assert_array_equal(one, two)
+            # the OpenCV objects live in the workers, never on the estimator
+            assert pickle.loads(pickle.dumps(ext)).get_params() == ext.get_params()
+
+
 def test_colour_and_float_clips():
     grey = _shift_clip()
     rgb = np.repeat(grey[..., None], 3, axis=-1)
