@@ -118,13 +118,12 @@ def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
             )
         if min(frames.shape[1:3]) < 1:
             raise ValueError(f"{prefix}clip {i} has empty frames {frames.shape}.")
-        if frames.dtype == object or not (
-            np.issubdtype(frames.dtype, np.number) or frames.dtype == bool
-        ):
+        kind = frames.dtype.kind  # b, i, u, f, c: bool or numeric
+        if kind not in "biufc":
             raise ValueError(
                 f"{prefix}clip {i} has dtype {frames.dtype}; frames must be numeric."
             )
-        if (not allow_nan and np.issubdtype(frames.dtype, np.inexact)
+        if (not allow_nan and kind in "fc"
                 and not np.isfinite(frames).all()):
             raise ValueError(
                 f"{prefix}clip {i} contains NaN or infinite pixel values; frames must "
