@@ -88,6 +88,7 @@ def test_nested_steps_stay_in_the_fold_worker(client, data):
     with get_task_stream(client) as ts, joblib.parallel_config(backend="dask"):
         rep = evaluate_loso(pipe, X, y, groups, n_jobs=-1)
     keys = [t["key"] for t in ts.data]
-    assert sum("_fit_predict" in k for k in keys) == 4, keys
-    assert not any("_clip_flows" in k for k in keys), keys
+    # distinct keys: a task re-run after a worker was slow to answer counts once
+    assert len({k for k in keys if "_fit_predict" in str(k)}) == 4, keys
+    assert not any("_clip_flows" in str(k) for k in keys), keys
     assert rep.predictions.equals(ref.predictions)
