@@ -101,7 +101,8 @@ def main(argv=None):
     md = ["# MEGC2019 composite flow images: honest LOSO", "",
           f"{len(data.target)} samples, {len(set(data.groups))} subjects, pooled "
           f"predictions of {len(set(data.groups))} leave-one-subject-out folds; "
-          f"seeds {list(range(args.seeds))}; {platform.processor() or 'CPU'}, "
+          "seeds as given per model below; "
+          f"{platform.processor() or 'CPU'}, "
           f"{os.cpu_count()} cores, n_jobs={args.n_jobs}.", ""]
     # results of models run earlier (e.g. one model per invocation) are kept
     json_path = RESULTS / "composite_flow.json"
