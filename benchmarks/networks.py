@@ -55,10 +55,8 @@ import gc
 import json
 import os
 import platform
-import statistics
 import sys
 import time
-from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -67,12 +65,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
+from _timing import time_training  # noqa: E402
 from networks_artnet import PAPER_SIZE as ARTNET_SIZE  # noqa: E402
 from networks_artnet import benchmark_artnet  # noqa: E402
 from networks_mol import PAPER_INPUT as MOL_INPUT  # noqa: E402
 from networks_mol import benchmark_mol  # noqa: E402
 from networks_msres3d import PAPER_INPUT as MSRES3D_INPUT  # noqa: E402
-from networks_msres3d import _sync, benchmark_msres3d  # noqa: E402
+from networks_msres3d import benchmark_msres3d  # noqa: E402
 
 from skmer.models.nets.offapexnet import OffApexNet  # noqa: E402
 from skmer.models.nets.ststnet import STSTNet  # noqa: E402
@@ -148,56 +147,14 @@ def benchmark_flow_cnn(device="cuda", amp=True, *, network="ststnet",
     x = torch.randn(batch_size, *shape, device=device).contiguous(memory_format=fmt)
     y = torch.randint(0, 3, (batch_size,), device=device)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    scaler = torch.amp.GradScaler("cuda") if amp else None
-    autocast = (torch.autocast("cuda", dtype=torch.float16) if amp
-                else nullcontext())
-    if cuda:
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with autocast:
-            loss = loss_fn(net(x), y)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
-
-    net.train()
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None
-    net.eval()
-    lat1, latb = [], []
-    with torch.no_grad(), autocast:
-        for xb, out in ((x[:1], lat1), (x, latb)):
-            net(xb)
-            _sync(device)
-            for _ in range(latency_repeats):
-                t0 = time.perf_counter()
-                net(xb)
-                _sync(device)
-                out.append(time.perf_counter() - t0)
+    timing = time_training(net, x, y, torch.nn.CrossEntropyLoss(), opt,
+                           device=device, amp=amp, warmup=warmup, steps=steps,
+                           latency_repeats=latency_repeats, cpu_peak=False)
     return {
         "device": str(device), "amp": amp, "batch_size": batch_size,
         "input_shape": list(shape),
         "n_params": sum(p.numel() for p in net.parameters()),
-        "train_clips_per_s": batch_size / statistics.median(times),
-        "latency_ms_1": 1e3 * statistics.median(lat1),
-        "latency_ms_per_clip_batch": 1e3 * statistics.median(latb) / batch_size,
-        "peak_memory_mb": peak,
+        **{k: v for k, v in timing.items() if k != "train_step_s"},
     }
 
 

@@ -30,17 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
-import statistics
 import sys
-import time
-from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from _timing import time_training  # noqa: E402
 
 from skmer.models.nets.artnet import ARTNet  # noqa: E402
 from skmer.models.nets.raft import RAFT  # noqa: E402
@@ -49,15 +46,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 ALPHAS = (0.0, 2.0, 4.0, 8.0)
 PAPER_SIZE = 224
 COMPOSITE_SIZE = 28
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _maxrss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def benchmark_artnet(device="cuda", amp=True, *, flow_source="raft", raft="large",
@@ -124,60 +112,16 @@ def benchmark_artnet(device="cuda", amp=True, *, flow_source="raft", raft="large
     n_params = sum(p.numel() for p in net.parameters() if p.requires_grad)
     n_frozen = sum(p.numel() for p in net.parameters() if not p.requires_grad)
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-3)
-    scaler = torch.amp.GradScaler("cuda") if amp else None
-    autocast = (torch.autocast("cuda", dtype=torch.float16) if amp
-                else nullcontext())
-    loss_fn = torch.nn.CrossEntropyLoss()
-    if cuda:
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-    rss0 = _maxrss_mb()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with autocast:
-            loss = loss_fn(net(x), y)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
-
-    net.train()
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if cuda
-            else _maxrss_mb() - rss0)
-    net.eval()
-    lat1, latb = [], []
-    with torch.no_grad(), autocast:
-        for xb, out in ((x[:1], lat1), (x, latb)):
-            net(xb)
-            _sync(device)
-            for _ in range(latency_repeats):
-                t0 = time.perf_counter()
-                net(xb)
-                _sync(device)
-                out.append(time.perf_counter() - t0)
+    timing = time_training(net, x, y, torch.nn.CrossEntropyLoss(), opt,
+                           device=device, amp=amp, warmup=warmup, steps=steps,
+                           latency_repeats=latency_repeats)
     return {
         "device": str(device), "amp": amp, "flow_source": flow_source,
         "raft": raft if flow_source == "raft" else None, "size": size,
         "n_alphas": len(alphas), "batch_size": batch_size,
         "raft_iters": raft_iters if flow_source == "raft" else None,
         "n_params": n_params, "n_params_frozen": n_frozen,
-        "train_clips_per_s": batch_size / statistics.median(times),
-        "latency_ms_1": 1e3 * statistics.median(lat1),
-        "latency_ms_per_clip_batch": 1e3 * statistics.median(latb) / batch_size,
-        "peak_memory_mb": peak,
+        **{k: v for k, v in timing.items() if k != "train_step_s"},
     }
 
 

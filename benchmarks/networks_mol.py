@@ -26,32 +26,20 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
-import statistics
 import sys
-import time
-from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from _timing import time_training  # noqa: E402
 
 from skmer.models._mol import MOLLoss  # noqa: E402
 from skmer.models.nets.mol import MOL  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PAPER_INPUT = (8, 128, 128)
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _maxrss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _targets(n, t, h, w, n_classes, device):
@@ -111,59 +99,12 @@ def benchmark_mol(device="cuda", amp=True, *, width=1.0, batch_size=8,
             if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d):
                 m.to(memory_format=torch.channels_last)
     params = sum(p.numel() for p in net.parameters())
-    criterion = MOLLoss().to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=1e-3)
-    scaler = torch.amp.GradScaler("cuda") if amp else None
     x = torch.randn(batch_size, 1, t, h, w, device=device)
     y = _targets(batch_size, t, h, w, n_classes, device)
-    ctx = (lambda: torch.autocast("cuda", dtype=torch.float16)) if amp else nullcontext
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with ctx():
-            loss = criterion(net(x), y)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
-
-    net.train()
-    rss0 = _maxrss_mb()
-    if cuda:
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if cuda
-            else _maxrss_mb() - rss0)
-    net.eval()
-
-    def latency(batch):
-        xb = torch.randn(batch, 1, t, h, w, device=device)
-        with torch.no_grad(), ctx():
-            for _ in range(3):
-                net(xb)
-            _sync(device)
-            lat = []
-            for _ in range(latency_repeats):
-                t0 = time.perf_counter()
-                net(xb)
-                _sync(device)
-                lat.append(time.perf_counter() - t0)
-        return statistics.median(lat) * 1000.0
-
-    lat1 = latency(1)
-    latb = latency(batch_size) / batch_size
+    timing = time_training(net, x, y, MOLLoss().to(device), opt, device=device,
+                           amp=amp, warmup=warmup, steps=steps,
+                           latency_repeats=latency_repeats, forward_warmup=3)
     return {
         "device": str(device),
         "amp": amp,
@@ -171,11 +112,11 @@ def benchmark_mol(device="cuda", amp=True, *, width=1.0, batch_size=8,
         "batch_size": batch_size,
         "input_shape": list(input_shape),
         "params": params,
-        "train_step_s": statistics.median(times),
-        "train_clips_per_s": batch_size / statistics.median(times),
-        "latency_ms_1": lat1,
-        "latency_ms_per_clip_batch": latb,
-        "peak_mem_mb": peak,
+        "train_step_s": timing["train_step_s"],
+        "train_clips_per_s": timing["train_clips_per_s"],
+        "latency_ms_1": timing["latency_ms_1"],
+        "latency_ms_per_clip_batch": timing["latency_ms_per_clip_batch"],
+        "peak_mem_mb": timing["peak_memory_mb"],
     }
 
 

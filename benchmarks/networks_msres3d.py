@@ -33,17 +33,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
-import statistics
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+from _timing import time_training  # noqa: E402
 
 from skmer.models.nets.msres3d import (  # noqa: E402
     MSRes3D,
@@ -54,15 +52,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 PAPER_INPUT = (3, 16, 134, 134)
 COMPOSITE_INPUT = (3, 28, 28)
 LOSO_TRAIN, LOSO_FOLDS = 435, 68
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _maxrss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def benchmark_msres3d(device="cuda", amp=True, *, width=1.0, batch_size=8,
@@ -116,65 +105,19 @@ def benchmark_msres3d(device="cuda", amp=True, *, width=1.0, batch_size=8,
     net = net.to(memory_format=fmt)
     n_params = sum(p.numel() for p in net.parameters())
     opt = torch.optim.Adam(net.parameters(), lr=1e-5)
-    loss_fn = MultiHeadCrossEntropyLoss()
-    scaler = torch.amp.GradScaler("cuda") if amp else None
     shape5 = (input_shape[0], 1, *input_shape[1:]) if flat else input_shape
     x = torch.randn(batch_size, *shape5, device=device).contiguous(memory_format=fmt)
     y = torch.randint(0, n_classes, (batch_size,), device=device)
-    autocast = (torch.autocast("cuda", dtype=torch.float16) if amp
-                else nullcontext())
-    if cuda:
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-    rss0 = _maxrss_mb()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with autocast:
-            loss = loss_fn(net(x), y)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
-
-    net.train()
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if cuda
-            else _maxrss_mb() - rss0)
-
-    net.eval()
-    lat1, latb = [], []
-    with torch.no_grad(), autocast:
-        for xb, out in ((x[:1], lat1), (x, latb)):
-            for _ in range(2):
-                net(xb)
-            _sync(device)
-            for _ in range(latency_repeats):
-                t0 = time.perf_counter()
-                net(xb)
-                _sync(device)
-                out.append(time.perf_counter() - t0)
+    timing = time_training(net, x, y, MultiHeadCrossEntropyLoss(), opt,
+                           device=device, amp=amp, warmup=warmup, steps=steps,
+                           latency_repeats=latency_repeats, forward_warmup=2)
     return {
         "device": str(device), "amp": amp, "width": width,
         "channels_last_3d": fmt == torch.channels_last_3d,
         "cudnn_benchmark": bool(cudnn_benchmark),
         "batch_size": batch_size, "input_shape": list(input_shape),
         "n_params": n_params,
-        "train_clips_per_s": batch_size / statistics.median(times),
-        "latency_ms_1": 1e3 * statistics.median(lat1),
-        "latency_ms_per_clip_batch": 1e3 * statistics.median(latb) / batch_size,
-        "peak_memory_mb": peak,
+        **{k: v for k, v in timing.items() if k != "train_step_s"},
     }
 
 
