@@ -83,9 +83,10 @@ class _Conv3d(nn.Conv3d):
     On single flow images (``T = 1``, the MEGC2019 composite) a 3-D convolution
     spends most of its work, and most of its backward pass, on the zero
     padding of the time axis: this runs the equivalent 2-D convolution with the
-    one live temporal slice of the kernel instead (about 3x less work for
-    ``k_t = 3``; the same result up to float rounding; the other slices get the
-    zero gradient they would get anyway).
+    one live temporal slice of the kernel instead (a third of the multiply-adds
+    for ``k_t = 3``, about 1.2x faster per training step of the whole network on
+    a CPU at 28x28; the same result up to float rounding; the other slices get
+    the zero gradient they would get anyway).
     """
 
     def forward(self, x):
