@@ -211,15 +211,8 @@ def _onset_apex(clip, i, prefix):
 
 def _check_clip_batch(estimator, X, frame_shape=None):
     clips = check_clips(X, ensure_min_frames=2, frame_shape=frame_shape,
-                        estimator=estimator)
-    shape = tuple(clips[0].frames.shape[1:])
-    for i, clip in enumerate(clips):
-        if tuple(clip.frames.shape[1:]) != shape:
-            raise ValueError(
-                f"{type(estimator).__name__}: clip {i} has frame shape "
-                f"{tuple(clip.frames.shape[1:])} but clip 0 has {shape}; all clips "
-                "must share one frame size (crop or resize them first).")
-    return clips, shape
+                        same_shape=True, estimator=estimator)
+    return clips, tuple(clips[0].frames.shape[1:])
 
 
 # --------------------------------------------------------------------------------------

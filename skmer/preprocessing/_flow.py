@@ -700,8 +700,9 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
             )
         return int(size[0]), int(size[1])
 
-    def _check_clips(self, X, frame_shape=None):
-        clips = check_clips(X, frame_shape=frame_shape, estimator=self)
+    def _check_clips(self, X, frame_shape=None, same_shape=False):
+        clips = check_clips(X, frame_shape=frame_shape, same_shape=same_shape,
+                            estimator=self)
         prefix = f"{type(self).__name__}: "
         for i, clip in enumerate(clips):
             if clip.frames.shape[0] < 2:
@@ -759,16 +760,8 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         """
         self._output_size()
         _check_flow_params(self.method, dict(self.flow_params or {}))
-        clips = self._check_clips(X)
-        shape = tuple(clips[0].frames.shape[1:])
-        for i, clip in enumerate(clips):
-            if tuple(clip.frames.shape[1:]) != shape:
-                raise ValueError(
-                    f"{type(self).__name__}: clip {i} has frame shape "
-                    f"{tuple(clip.frames.shape[1:])} but clip 0 has {shape}; all "
-                    "clips must share one frame size (crop or resize them first)."
-                )
-        self.frame_shape_ = shape
+        clips = self._check_clips(X, same_shape=True)
+        self.frame_shape_ = tuple(clips[0].frames.shape[1:])
         names = ["u", "v"] + ["strain"] * bool(self.strain)
         self.channel_names_ = tuple(names + ["magnitude"] * bool(self.magnitude))
         return self

@@ -855,14 +855,9 @@ class Magnifier(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{prefix}low_hz=0 is only allowed with filter='iir'; "
                 f"filter={self.filter!r} needs low_hz > 0.")
-        clips = check_clips(X, ensure_min_frames=2, estimator=self)
+        clips = check_clips(X, ensure_min_frames=2, same_shape=True, estimator=self)
         shape = tuple(clips[0].frames.shape[1:])
         for i, clip in enumerate(clips):
-            if tuple(clip.frames.shape[1:]) != shape:
-                raise ValueError(
-                    f"{prefix}clip {i} has frame shape {tuple(clip.frames.shape[1:])}"
-                    f" but clip 0 has {shape}; all clips must share one frame size "
-                    "(crop or resize them first).")
             if self.mode == "two-frame":
                 _onset_apex(clip, i, prefix)
             else:

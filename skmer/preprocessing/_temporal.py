@@ -611,18 +611,8 @@ def _resample_clip(clip, *, n_frames, method, dtype):
 
 
 def _check_clip_list(est, X, frame_shape=None, min_frames=1):
-    clips = check_clips(X, ensure_min_frames=min_frames, frame_shape=frame_shape,
-                        estimator=est)
-    if frame_shape is None:
-        shape = tuple(clips[0].frames.shape[1:])
-        for i, clip in enumerate(clips):
-            if tuple(clip.frames.shape[1:]) != shape:
-                raise ValueError(
-                    f"{type(est).__name__}: clip {i} has frame shape "
-                    f"{tuple(clip.frames.shape[1:])} but clip 0 has {shape}; all "
-                    "clips must share one frame size (crop or resize them first)."
-                )
-    return clips
+    return check_clips(X, ensure_min_frames=min_frames, frame_shape=frame_shape,
+                       same_shape=frame_shape is None, estimator=est)
 
 
 # --------------------------------------------------------------------------------------

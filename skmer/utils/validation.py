@@ -41,7 +41,7 @@ def as_clip(clip, *, index=None, estimator=None):
 
 def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
                 ensure_min_frames: int = 1, frame_shape: tuple[int, ...] | None = None,
-                allow_nan: bool = False,
+                same_shape: bool = False, allow_nan: bool = False,
                 estimator: Any | str | None = None) -> list[Clip]:
     """Validate a sequence of clips and return it as a list of :class:`Clip`.
 
@@ -55,6 +55,9 @@ def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
     frame_shape : tuple of int, default=None
         If given, every clip's frame shape ``(height, width[, channels])`` must equal
         it (typically the ``frame_shape_`` recorded in ``fit``).
+    same_shape : bool, default=False
+        Every clip's frame shape must equal clip 0's (what ``fit`` of a stage that
+        needs one frame size checks before recording ``frame_shape_``).
     allow_nan : bool, default=False
         Accept non-finite pixel values.
     estimator : estimator or str, default=None
@@ -69,7 +72,8 @@ def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
     ------
     ValueError
         Empty input, a clip with the wrong number of dimensions, too few frames,
-        non-finite values or a frame shape that differs from ``frame_shape``.
+        non-finite values, a frame shape that differs from ``frame_shape`` or, with
+        ``same_shape``, from clip 0's.
 
     Examples
     --------
@@ -133,6 +137,12 @@ def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
             raise ValueError(
                 f"{prefix}clip {i} has frame shape {tuple(frames.shape[1:])}, but the "
                 f"estimator was fitted on frames of shape {tuple(frame_shape)}."
+            )
+        if same_shape and clips and frames.shape[1:] != clips[0].frames.shape[1:]:
+            raise ValueError(
+                f"{prefix}clip {i} has frame shape {tuple(frames.shape[1:])} but clip "
+                f"0 has {tuple(clips[0].frames.shape[1:])}; all clips must share one "
+                "frame size (crop or resize them first)."
             )
         clips.append(clip)
     return clips

@@ -31,11 +31,22 @@ def test_check_clips_batch_array():
         ([np.full((2, 4, 4), np.nan)], {}, "NaN"),
         ([np.zeros((2, 4, 4))], {"frame_shape": (5, 4)}, "fitted on frames"),
         ([np.zeros((2, 4, 4), dtype=object)], {}, "numeric"),
+        ([np.zeros((2, 4, 4)), np.zeros((3, 4, 4)), np.zeros((2, 4, 5))],
+         {"same_shape": True}, r"clip 2 has frame shape \(4, 5\) but clip 0 has"),
+        ([np.zeros((2, 4, 4)), np.zeros((2, 4, 4, 3))],
+         {"same_shape": True}, "share one frame size"),
     ],
 )
 def test_check_clips_errors(X, kwargs, match):
     with pytest.raises(ValueError, match=match):
         check_clips(X, **kwargs)
+
+
+def test_check_clips_same_shape_allows_other_lengths():
+    # one frame size, any number of frames; off by default (ragged sizes pass)
+    X = [np.zeros((2, 4, 4)), np.zeros((5, 4, 4))]
+    assert len(check_clips(X, same_shape=True)) == 2
+    assert len(check_clips([np.zeros((2, 4, 4)), np.zeros((2, 6, 4))])) == 2
 
 
 def test_check_clips_names_the_estimator_and_type_errors():
