@@ -37,7 +37,7 @@ from skmer.utils._compat import (
     validate_data,
 )
 from skmer.utils._progress import parallel_map
-from skmer.utils.validation import check_clips
+from skmer.utils.validation import _image_data_range, check_clips
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -172,29 +172,7 @@ def _to_grey_uint8(frames, *, colour, data_range=None, where="frames"):
         raise ValueError(f"{where}: frames must be real numbers; got dtype {a.dtype}.")
     if a.dtype == np.uint8 and data_range is None:
         return a
-    if a.size and not np.isfinite(a).all():
-        raise ValueError(f"{where}: frames contain NaN or infinite values.")
-    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-    if data_range is None:
-        if a.dtype.kind in "ui":
-            if lo < 0 or hi > 255:
-                raise ValueError(
-                    f"{where}: integer frames must lie in [0, 255] to be read as 8-bit "
-                    f"images; got values in [{lo:g}, {hi:g}]. Pass data_range= (e.g. "
-                    "4095 for 12-bit or 65535 for 16-bit frames)."
-                )
-            data_range = 255.0
-        else:
-            data_range = 1.0 if hi <= 1.0 else 255.0
-    data_range = float(data_range)
-    if not data_range > 0:
-        raise ValueError(f"data_range must be > 0; got {data_range!r}.")
-    tol = 1e-6 * data_range
-    if lo < -tol or hi > data_range + tol:
-        raise ValueError(
-            f"{where}: values in [{lo:g}, {hi:g}] lie outside [0, {data_range:g}]; "
-            "float frames must be scaled to [0, 1] or [0, 255] (or pass data_range=)."
-        )
+    data_range = _image_data_range(a, data_range, where)
     out = np.rint(np.clip(a.astype(np.float64) * (255.0 / data_range), 0, 255))
     return out.astype(np.uint8)
 

@@ -148,6 +148,42 @@ def check_clips(X: Sequence[Clip | np.ndarray] | ClipSequence, *,
     return clips
 
 
+def _image_data_range(a, data_range, where, noun="frames"):
+    """Check the values of the image array ``a`` and return its range as a float.
+
+    The range is ``data_range`` if given, else 255 for integer images (which must
+    then lie in [0, 255]) and, for float images, 1.0 when every value is <= 1 and
+    255 otherwise; NaN, infinity and values outside ``[0, range]`` raise
+    ValueError naming ``where``.  Shared by the stages that turn frames into the
+    8-bit images OpenCV and dlib need.
+    """
+    if a.size and not np.isfinite(a).all():
+        raise ValueError(f"{where}: {noun} contain NaN or infinite values.")
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if data_range is None:
+        if a.dtype.kind in "ui":
+            if lo < 0 or hi > 255:
+                raise ValueError(
+                    f"{where}: integer {noun} must lie in [0, 255] to be read as "
+                    f"8-bit images; got values in [{lo:g}, {hi:g}]. Pass data_range= "
+                    "(e.g. 4095 for 12-bit or 65535 for 16-bit frames)."
+                )
+            data_range = 255.0
+        else:
+            data_range = 1.0 if hi <= 1.0 else 255.0
+    data_range = float(data_range)
+    if not data_range > 0:
+        raise ValueError(f"data_range must be > 0; got {data_range!r}.")
+    tol = 1e-6 * data_range
+    if lo < -tol or hi > data_range + tol:
+        raise ValueError(
+            f"{where}: {noun} values in [{lo:g}, {hi:g}] lie outside "
+            f"[0, {data_range:g}]; float frames must be scaled to [0, 1] or [0, 255] "
+            "(or pass data_range=)."
+        )
+    return data_range
+
+
 def check_loso_inputs(X, y, groups, datasets=None):
     """Check that X, y, groups (and datasets) are non-empty and of equal length.
 
