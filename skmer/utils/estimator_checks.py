@@ -177,6 +177,14 @@ def _fit(estimator, X, y):
     return estimator.fit(X, y)
 
 
+def _fitted_clone(estimator_orig, X, y, **params):
+    """A clone with ``params`` (and ``random_state=0`` where it has one), fitted."""
+    est = clone(estimator_orig).set_params(**params)
+    if "random_state" in est.get_params():
+        est.set_params(random_state=0)
+    return _fit(est, X, y)
+
+
 def _outputs(estimator, X):
     """Return the outputs of every output method of a fitted estimator (a dict)."""
     out = {}
@@ -267,10 +275,7 @@ def _meta_equal(a, b):
 def check_clip_fit_idempotent(name, estimator_orig):
     """Check that refitting on the same data (after other data) gives the same."""
     X, y = _data(estimator_orig)
-    est = clone(estimator_orig)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=0)
-    _fit(est, X, y)
+    est = _fitted_clone(estimator_orig, X, y)
     first = _outputs(est, X)
     X_other, y_other = make_check_clips(random_state=1,
                                         n_frames=X[0].n_frames)
@@ -282,10 +287,7 @@ def check_clip_fit_idempotent(name, estimator_orig):
 def check_clip_sample_order_invariance(name, estimator_orig):
     """Check that outputs of a subset / permutation are the subset / permutation."""
     X, y = _data(estimator_orig)
-    est = clone(estimator_orig)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=0)
-    _fit(est, X, y)
+    est = _fitted_clone(estimator_orig, X, y)
     full = _outputs(est, X)
     perm = np.random.default_rng(0).permutation(len(X))
     permuted = _outputs(est, [X[i] for i in perm])
@@ -302,10 +304,7 @@ def check_clip_sample_order_invariance(name, estimator_orig):
 def check_clip_input_containers(name, estimator_orig):
     """Check that a list, 1-D object array and ClipSequence of clips agree."""
     X, y = _data(estimator_orig)
-    est = clone(estimator_orig)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=0)
-    _fit(est, X, y)
+    est = _fitted_clone(estimator_orig, X, y)
     ref = _outputs(est, X)
     as_object = np.empty(len(X), dtype=object)
     as_object[:] = X
@@ -346,10 +345,7 @@ def check_clip_ragged_lengths(name, estimator_orig):
 def check_clip_pickle(name, estimator_orig):
     """Check that a pickle round-trip of a fitted estimator keeps its outputs."""
     X, y = _data(estimator_orig)
-    est = clone(estimator_orig)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=0)
-    _fit(est, X, y)
+    est = _fitted_clone(estimator_orig, X, y)
     ref = _outputs(est, X)
     est2 = pickle.loads(pickle.dumps(est))
     _assert_same(ref, _outputs(est2, X), f"{name}: pickle round-trip changes outputs",
@@ -361,10 +357,7 @@ def check_clip_n_jobs_invariance(name, estimator_orig):
     X, y = _data(estimator_orig)
     results = []
     for n_jobs in (1, 2):
-        est = clone(estimator_orig).set_params(n_jobs=n_jobs)
-        if "random_state" in est.get_params():
-            est.set_params(random_state=0)
-        _fit(est, X, y)
+        est = _fitted_clone(estimator_orig, X, y, n_jobs=n_jobs)
         results.append(_outputs(est, X))
     _assert_same(results[0], results[1], f"{name}: outputs depend on n_jobs",
                  exact=True)
