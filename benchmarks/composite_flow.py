@@ -51,8 +51,9 @@ def make_estimator(name):
     the transformer sees a single token: the network's flow-input variant).
     MSRes3D: the flow-image variant (``T = 1``, no temporal strides) at a quarter
     of the paper's width (4.5 M instead of 71 M parameters: one epoch of the
-    full-width net takes about 18 s per fold on this CPU, 68 folds x 100 epochs
-    would take days) with skmer's flow-network recipe instead of the paper's
+    full-width net over a fold takes about 25 s on one core of this CPU,
+    ``benchmarks/msres3d_single_frame.py``, so 68 folds x 100 epochs would take
+    about a day on two cores) with skmer's flow-network recipe instead of the paper's
     (AdamW, lr 1e-3, cosine, 30 epochs, batch 32, class-balanced loss; the
     paper's lr 1e-5 over 100 epochs is for the full net on a GPU).  Every recipe
     is fixed in advance: no epoch or hyper-parameter is chosen on a test fold.

@@ -7,14 +7,19 @@ steps (forward, backward, AdamW step) of one network both ways in one process,
 alternating, and checks that the two give the same logits: the reference
 disables the fast path (the 3-D convolutions of ``torch.nn.Conv3d``).
 
-Run: ``python benchmarks/msres3d_single_frame.py [--width 0.25] [--batch-size 16]
-[--repeats 7]``; writes ``benchmarks/results/msres3d_single_frame.{md,json}``.
+It also gives the cost of one training epoch over a composite LOSO fold (435
+images, fast path): what a 68-fold LOSO of ``max_epochs`` epochs costs.
+
+Run: ``python benchmarks/msres3d_single_frame.py [--widths 0.25 1.0]
+[--batch-size 16] [--repeats 7]``; writes
+``benchmarks/results/msres3d_single_frame.{md,json}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -30,6 +35,7 @@ import torch  # noqa: E402
 import skmer.models.nets.msres3d  # noqa: E402,F401
 
 RESULTS = ROOT / "benchmarks" / "results"
+FOLD_IMAGES = 435  # training images of a MEGC2019 composite LOSO fold (442 - 7 at most)
 # the module, not the registry function of the same name in skmer.models.nets
 NETS = sys.modules["skmer.models.nets.msres3d"]
 
@@ -43,18 +49,9 @@ def _steps(net, opt, x, y, n):
     return (time.perf_counter() - t0) / n
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--width", type=float, default=0.25)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--size", type=int, default=28)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+def _measure(width, args):
     torch.manual_seed(0)
-    net = NETS.MSRes3D(width=args.width, temporal_strides=False)
+    net = NETS.MSRes3D(width=width, temporal_strides=False)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
     x = torch.randn(args.batch_size, 3, 1, args.size, args.size)
     y = torch.randint(0, 3, (args.batch_size,))
@@ -66,17 +63,15 @@ def main(argv=None):
     def set_fast(on):
         NETS._single_frame_tap = fast_tap if on else plain
 
-    net.eval()
-    with torch.no_grad():
-        set_fast(True)
-        fast_out = net(x)
-        set_fast(False)
-        plain_out = net(x)
-    max_diff = float((fast_out - plain_out).abs().max())
-    net.train()
     times = {True: [], False: []}
-    load0 = os.getloadavg()[0]
     try:
+        net.eval()
+        with torch.no_grad():
+            set_fast(True)
+            fast_out = net(x)
+            set_fast(False)
+            max_diff = float((fast_out - net(x)).abs().max())
+        net.train()
         for on in (True, False):  # warm-up
             set_fast(on)
             _steps(net, opt, x, y, 1)
@@ -87,31 +82,53 @@ def main(argv=None):
     finally:
         set_fast(True)
     fast, ref = statistics.median(times[True]), statistics.median(times[False])
-    ratios = [b / a for a, b in zip(times[True], times[False], strict=True)]
-    out = {
-        "width": args.width, "batch_size": args.batch_size, "size": args.size,
-        "threads": args.threads, "steps": args.steps, "repeats": args.repeats,
-        "n_params": sum(p.numel() for p in net.parameters()),
+    return {
+        "width": width, "n_params": sum(p.numel() for p in net.parameters()),
         "plain_3d_step_s": ref, "fast_path_step_s": fast, "speedup": ref / fast,
-        "speedup_per_repeat": ratios, "max_abs_logit_diff": max_diff,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "torch": torch.__version__,
-        "load_average": [load0, os.getloadavg()[0]],
+        "speedup_per_repeat": [b / a for a, b in zip(times[True], times[False],
+                                                     strict=True)],
+        "fold_epoch_s": math.ceil(FOLD_IMAGES / args.batch_size) * fast,
+        "max_abs_logit_diff": max_diff,
     }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--widths", type=float, nargs="+", default=[0.25, 1.0])
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--size", type=int, default=28)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    load0 = os.getloadavg()[0]
+    rows = [_measure(w, args) for w in args.widths]
+    load1 = os.getloadavg()[0]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    out = {"batch_size": args.batch_size, "size": args.size, "threads": args.threads,
+           "steps": args.steps, "repeats": args.repeats, "machine": machine,
+           "torch": torch.__version__, "load_average": [load0, load1], "rows": rows}
     md = [
         "# MSRes3D on single flow images: 2-D fast path vs 3-D convolutions", "",
-        f"Width {args.width} ({out['n_params']:,} parameters), input 3x1x{args.size}x"
-        f"{args.size}, batch {args.batch_size}, AdamW training steps, "
-        f"{args.threads} torch thread(s); median of {args.repeats} alternating "
-        f"repeats of {args.steps} steps; {out['machine']}, torch {torch.__version__}, "
-        f"load average {load0:.1f} -> {out['load_average'][1]:.1f}.", "",
-        "| path | s per training step | speed-up |", "|---|---:|---:|",
-        f"| plain 3-D convolutions (reference) | {ref:.4f} | 1.00 |",
-        f"| 2-D fast path | {fast:.4f} | {ref / fast:.2f} |", "",
-        "Per repeat: " + ", ".join(f"{r:.2f}" for r in ratios)
-        + f".  Largest logit difference of the two paths: {max_diff:.2e}.", "",
-        f"Command: `python benchmarks/msres3d_single_frame.py --width {args.width} "
-        f"--batch-size {args.batch_size} --repeats {args.repeats}`", ""]
+        f"Input 3x1x{args.size}x{args.size}, batch {args.batch_size}, AdamW training "
+        f"steps, {args.threads} torch thread(s); median of {args.repeats} "
+        f"alternating repeats of {args.steps} steps; {machine}, torch "
+        f"{torch.__version__}, load average {load0:.1f} -> {load1:.1f}.", "",
+        "| width | parameters | 3-D convolutions (s/step) | fast path (s/step) | "
+        "speed-up | per repeat | epoch of a 435-image fold (s) | max logit diff |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|"]
+    for r in rows:
+        md.append(
+            f"| {r['width']} | {r['n_params']:,} | {r['plain_3d_step_s']:.4f} | "
+            f"{r['fast_path_step_s']:.4f} | {r['speedup']:.2f} | "
+            + ", ".join(f"{v:.2f}" for v in r["speedup_per_repeat"])
+            + f" | {r['fold_epoch_s']:.1f} | {r['max_abs_logit_diff']:.1e} |")
+    md += ["", "Epoch of a fold: ceil(435 / batch) fast-path steps (no data loading or "
+           "augmentation).", "",
+           "Command: `python benchmarks/msres3d_single_frame.py --widths "
+           + " ".join(str(w) for w in args.widths)
+           + f" --batch-size {args.batch_size} --repeats {args.repeats}`", ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "msres3d_single_frame.json").write_text(json.dumps(out, indent=2))
     (RESULTS / "msres3d_single_frame.md").write_text("\n".join(md))

@@ -84,7 +84,7 @@ class _Conv3d(nn.Conv3d):
     spends most of its work, and most of its backward pass, on the zero
     padding of the time axis: this runs the equivalent 2-D convolution with the
     one live temporal slice of the kernel instead (a third of the multiply-adds
-    for ``k_t = 3``; a whole training step at 28x28 on a CPU is about 1.14x
+    for ``k_t = 3``; a whole training step at 28x28 on a CPU is 1.1-1.4x
     faster, ``benchmarks/msres3d_single_frame.py``; the same result up to float
     rounding; the other slices get the zero gradient they would get anyway).
     """
