@@ -190,8 +190,9 @@ def _flows_grey(onset, apex, alphas, method, params, amp, raft):
 def _clip_amplified_flow(frames, onset, apex, *, where, alphas, method, params,
                          amp, raft, data_range, post):
     """One clip -> (n_alphas, C, h, w) float32."""
-    grey = _to_grey_uint8(frames[[onset, apex]], colour=frames.ndim == 4,
-                          data_range=data_range, where=where)
+    # the value range is read from the whole clip, as FlowExtractor reads it
+    grey = _to_grey_uint8(frames, colour=frames.ndim == 4, data_range=data_range,
+                          where=where, index=[onset, apex])
     flows = _flows_grey(grey[0], grey[1], alphas, method, params, amp, raft)
     return np.stack([_postprocess(f, **post) for f in flows])
 
@@ -531,8 +532,9 @@ class OnsetApexPairs(TransformerMixin, BaseEstimator):
         for i, clip in enumerate(track(clips, verbose=self.verbose,
                                        total=len(clips), desc=type(self).__name__)):
             a, b = _onset_apex(clip, i, prefix)
-            grey = _to_grey_uint8(clip.frames[[a, b]], colour=clip.frames.ndim == 4,
-                                  data_range=self.data_range, where=f"{prefix}clip {i}")
+            grey = _to_grey_uint8(clip.frames, colour=clip.frames.ndim == 4,
+                                  data_range=self.data_range, where=f"{prefix}clip {i}",
+                                  index=[a, b])
             out.append(grey.astype(np.float32) / np.float32(255.0))
         return np.stack(out)
 

@@ -145,36 +145,41 @@ def _check_flow_params(method, params):
             )
 
 
-def _to_grey_uint8(frames, *, colour, data_range=None, where="frames"):
+def _to_grey_uint8(frames, *, colour, data_range=None, where="frames", index=None):
     """Convert frames ``(..., H, W[, C])`` to grey uint8 as OpenCV's flow needs.
 
     Colour frames (``colour=True``, last axis = channels) become grey with the
     ITU-R BT.601 luma weights (channels read as RGB[A]; 1 or 2 channels: the first).
     The value range is ``data_range`` if given, else 255 for integer frames (which
     must then lie in [0, 255]) and, for float frames, 1.0 when every value is <= 1
-    and 255 otherwise.  Values outside ``[0, data_range]`` raise ValueError.
+    and 255 otherwise; it is read from the input's own values and dtype (all
+    frames, all channels), and values outside ``[0, data_range]`` raise
+    ValueError.  ``index`` (frame indices along the first axis): convert only
+    those frames, after checking all of them.
     """
     a = np.asarray(frames)
-    if colour:
-        n_channels = a.shape[-1]
-        if n_channels in (1, 2):
-            a = a[..., 0]
-        elif n_channels in (3, 4):
-            a = a[..., :3].astype(np.float64) @ _LUMA
-        else:
-            raise ValueError(
-                f"{where}: colour frames must have 1, 2 (grey + alpha), 3 (RGB) or 4 "
-                f"(RGBA) channels; got {n_channels}."
-            )
     if a.dtype == bool:
-        return a.astype(np.uint8) * np.uint8(255)
+        a = a.astype(np.uint8) * np.uint8(255)
     if a.dtype.kind not in "uif":  # (dtype.kind: cheaper than np.issubdtype)
         raise ValueError(f"{where}: frames must be real numbers; got dtype {a.dtype}.")
-    if a.dtype == np.uint8 and data_range is None:
+    if colour and a.shape[-1] not in (1, 2, 3, 4):
+        raise ValueError(
+            f"{where}: colour frames must have 1, 2 (grey + alpha), 3 (RGB) or 4 "
+            f"(RGBA) channels; got {a.shape[-1]}."
+        )
+    as_is = a.dtype == np.uint8 and data_range is None  # 8-bit: its own range
+    if not as_is:
+        data_range = _image_data_range(a, data_range, where)
+    if index is not None:
+        a = a[index]
+    if colour and a.shape[-1] in (1, 2):
+        a = a[..., 0]
+    elif colour:
+        a = a[..., :3].astype(np.float64) @ _LUMA
+    if as_is and a.dtype == np.uint8:  # grey (not luma-converted) 8-bit frames
         return a
-    data_range = _image_data_range(a, data_range, where)
-    out = np.rint(np.clip(a.astype(np.float64) * (255.0 / data_range), 0, 255))
-    return out.astype(np.uint8)
+    scale = 255.0 / (255.0 if as_is else data_range)
+    return np.rint(np.clip(a.astype(np.float64) * scale, 0, 255)).astype(np.uint8)
 
 
 def _frozen_params(method, params):
@@ -497,8 +502,15 @@ def _clip_flows(frames, pairs, *, where, method, params, data_range, post,
 
     Written into ``out`` (float32 of that shape) when given, else a new array.
     """
+    # only the frames the pairs use are converted (all are checked)
+    used = sorted({i for pair in pairs for i in pair})
+    if len(used) < frames.shape[0]:
+        pos = {i: k for k, i in enumerate(used)}
+        pairs = [(pos[a], pos[b]) for a, b in pairs]
+    else:
+        used = None
     grey = _to_grey_uint8(frames, colour=frames.ndim == 4, data_range=data_range,
-                          where=where)
+                          where=where, index=used)
     if out is None:
         n_channels = 2 + bool(post["strain"]) + bool(post["magnitude"])
         size = post["output_size"] or grey.shape[1:3]

@@ -447,3 +447,43 @@ def test_raft_method_needs_local_weights_and_runs_with_them(tmp_path):
                         flow_params={"weights": str(path), "iters": 2}
                         ).fit_transform([clip])
     assert out.shape == (1, 2, 64, 64) and np.isfinite(out).all()
+
+
+def test_grey_conversion_reads_the_range_from_the_input_dtype():
+    from skmer.preprocessing._flow import _to_grey_uint8
+
+    # a dark 8-bit RGB clip stays 8-bit: its luma is not re-read as a [0, 1] image
+    dark = np.zeros((2, 4, 4, 3), np.uint8)
+    dark[1, ..., :] = 1
+    assert_array_equal(_to_grey_uint8(dark, colour=True), dark[..., 0])
+    # the same values as floats are a [0, 1] image
+    assert_array_equal(_to_grey_uint8(dark.astype(np.float32), colour=True),
+                       dark[..., 0] * 255)
+    # an explicit range rescales 8-bit frames too
+    grey = np.full((2, 3, 3), 50, np.uint8)
+    assert_array_equal(_to_grey_uint8(grey, colour=False, data_range=51), 250)
+    # an out-of-range channel is refused even where the luma would be in range
+    rgb = np.zeros((1, 2, 2, 3), np.float32)
+    rgb[..., 0] = 1.5
+    rgb[..., 1:] = 0.1
+    with pytest.raises(ValueError, match="outside"):
+        _to_grey_uint8(rgb, colour=True, data_range=1.0)
+
+
+def test_only_the_paired_frames_are_converted_but_all_are_checked():
+    from skmer.preprocessing._flow import _to_grey_uint8
+
+    rng = np.random.default_rng(0)
+    frames = rng.random((9, 12, 12, 3)).astype(np.float32)
+    full = _to_grey_uint8(frames, colour=True)
+    assert_array_equal(_to_grey_uint8(frames, colour=True, index=[2, 6]),
+                       full[[2, 6]])
+    clip = Clip(frames, onset=2, apex=6)
+    ext = FlowExtractor("farneback", strain=False).fit([clip])
+    ref = cv2.calcOpticalFlowFarneback(full[2], full[6], None, 0.5, 3, 15, 3, 5,
+                                       1.2, 0)
+    assert_allclose(ext.transform([clip])[0], np.moveaxis(ref, -1, 0))
+    bad = frames.copy()
+    bad[8, 0, 0, 0] = np.nan  # a frame the flow does not use
+    with pytest.raises(ValueError, match="NaN"):
+        ext.transform([Clip(bad, onset=2, apex=6)])
