@@ -502,9 +502,11 @@ def _clip_flows(frames, pairs, *, where, method, params, data_range, post,
 
     Written into ``out`` (float32 of that shape) when given, else a new array.
     """
-    # only the frames the pairs use are converted (all are checked)
-    used = sorted({i for pair in pairs for i in pair})
-    if len(used) < frames.shape[0]:
+    # only the frames the pairs use are converted (all are checked); 8-bit grey
+    # frames need no conversion and are used in place
+    as_is = frames.dtype == np.uint8 and frames.ndim == 3 and data_range is None
+    used = [] if as_is else sorted({i for pair in pairs for i in pair})
+    if 0 < len(used) < frames.shape[0]:
         pos = {i: k for k, i in enumerate(used)}
         pairs = [(pos[a], pos[b]) for a, b in pairs]
     else:
