@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skmer.models.nets import load_weights, register_model
+from skmer.models.nets._api import load_weights, register_model
 from skmer.preprocessing._magnify import _auto_levels, level_alphas, max_levels
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skmer.models.nets import load_weights, register_model
+from skmer.models.nets._api import load_weights, register_model
 
 if TYPE_CHECKING:
     import os

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from skmer.models.nets import load_weights, register_model
+from skmer.models.nets._api import load_weights, register_model
 
 if TYPE_CHECKING:
     import os

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from skmer.models.nets import load_weights, register_model
+from skmer.models.nets._api import load_weights, register_model
 
 if TYPE_CHECKING:
     import os
