@@ -28,6 +28,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skmer.preprocessing._flow_registry import get_flow_method
 from skmer.utils._compat import (
     Interval,
     StrOptions,
@@ -123,6 +124,7 @@ def _check_flow_params(method, params):
             f"allowed: {allowed}."
         )
     if method == "raft":
+        get_flow_method("raft")  # torch missing: a clear ImportError, here in fit
         if params.get("weights") is None:
             raise ValueError(
                 "method='raft' needs flow_params={'weights': <path to a local RAFT "
@@ -285,10 +287,9 @@ def _flow_grey(prev, next, method, params):
             kw["iterations"], kw["poly_n"], kw["poly_sigma"], kw["flags"],
         )
     elif method == "raft":
-        from skmer.models.nets.raft import raft_flow
-
-        flow = raft_flow(prev, next, params["weights"], iters=params.get("iters", 12),
-                         device=params.get("device", "cpu"), data_range=255.0)
+        # registered by skmer.models (imported on demand): preprocessing never
+        # imports torch itself
+        flow = get_flow_method("raft")(prev, next, params)
     else:
         _check_method(method)
     return np.asarray(flow, dtype=np.float32)
@@ -310,8 +311,9 @@ def optical_flow(prev: ArrayLike, next: ArrayLike, method: str = "tvl1", *,
         polynomial expansion [2]_ (``cv2.calcOpticalFlowFarneback``), Dense
         Inverse Search [3]_ (``cv2.DISOpticalFlow``) or RAFT (Teed & Deng 2020,
         skmer's pure-torch :func:`skmer.models.nets.raft.raft_flow`; it needs
-        ``weights=<path to a local state dict>`` in the parameters and imports
-        torch; weights are never downloaded).
+        ``weights=<path to a local state dict>`` in the parameters, and torch:
+        :mod:`skmer.models` provides it and is imported on demand, without torch
+        an ``ImportError`` says what to install; weights are never downloaded).
     data_range : float, default=None
         The value of a white pixel.  By default 255 for integer frames (which must
         then lie in [0, 255]) and, for float frames, 1.0 when all values of both

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skmer.models.nets._api import load_weights, register_model
+from skmer.preprocessing._flow_registry import register_flow_method
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -761,3 +762,17 @@ def raft_flow(prev: ArrayLike, next: ArrayLike,
         flow = model(x[:1], x[1:], num_flow_updates=iters)[-1]
     flow = flow[0, :, :h, :w].permute(1, 2, 0).float().cpu().numpy()
     return np.ascontiguousarray(flow, dtype=np.float32)
+
+
+def _grey_pair_flow(prev, next, params):
+    """``method="raft"`` of :func:`skmer.preprocessing.optical_flow`.
+
+    ``prev`` and ``next`` are grey uint8 frames; ``params`` holds the checked
+    ``weights`` and the optional ``iters`` (12) and ``device`` ("cpu").
+    """
+    return raft_flow(prev, next, params["weights"], iters=params.get("iters", 12),
+                     device=params.get("device", "cpu"), data_range=255.0)
+
+
+# preprocessing finds RAFT through its registry (it never imports torch itself)
+register_flow_method("raft", _grey_pair_flow)
