@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
 
-from skmer.datasets._clip import Clip  # noqa: E402
+from skmer.datasets import Clip  # noqa: E402
 from skmer.preprocessing._face import (  # noqa: E402
     FaceCropper,
     _warp_frames,

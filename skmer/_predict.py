@@ -33,6 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from skmer._core._clip import video_fps
+from skmer._core._utils import _plain
+from skmer._core._validation import _check_index
+
 __all__ = [
     "NoFaceError",
     "VideoPrediction",
@@ -236,20 +240,6 @@ class VideoPrediction:
                 "n_frames": self.n_frames, "fps": self.fps}
 
 
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _check_index(value, name, n):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or not -n <= value < n:
-        raise ValueError(f"{name} must be a frame index of the video's {n} frames "
-                         f"(-{n} .. {n - 1}); got {value!r}.")
-    return int(value) % n
-
-
 def predict_video(model: Any, source: str | os.PathLike, *,
                   frame_shape: tuple[int, ...] | None = None,
                   onset: int | None = None, offset: int | None = None,
@@ -293,7 +283,6 @@ def predict_video(model: Any, source: str | os.PathLike, *,
         No such video.
     """
     from skmer.datasets import Clip, ClipSequence, read_frames
-    from skmer.datasets._clip import video_fps
     from skmer.preprocessing import (
         FaceCropper,
         KeyframeSelector,
@@ -321,9 +310,11 @@ def predict_video(model: Any, source: str | os.PathLike, *,
     if n < 2:
         raise ValueError(f"Video {str(source)!r} has {n} frame; at least 2 (onset "
                          "and apex) are needed.")
-    onset = _check_index(onset, "onset", n) or 0
-    offset = _check_index(offset, "offset", n)
-    offset = n - 1 if offset is None else offset
+    # negative indices count from the video's last frame, as in Python
+    onset = (0 if onset is None
+             else _check_index(onset, "onset", n, allow_negative=True))
+    offset = (n - 1 if offset is None
+              else _check_index(offset, "offset", n, allow_negative=True))
     if offset <= onset:
         raise ValueError(f"offset ({offset}) must come after onset ({onset}).")
     fps = video_fps(source) if source.is_file() else None

@@ -27,14 +27,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from skmer._core._utils import _plain
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 __all__ = ["uf1_score", "uar_score", "per_class_scores", "megc_scores"]
-
-
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _confusion(y_true, y_pred, labels):

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from numpy.typing import ArrayLike
 
-    from skmer.datasets._clip import Clip, ClipSequence
+    from skmer._core import Clip, ClipSequence
 
 __all__ = ["evaluate_loso", "LOSOReport", "fold_seed"]
 

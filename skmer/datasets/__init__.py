@@ -1,6 +1,6 @@
 """Data contract, corpus loaders and synthetic micro-expressions."""
 
-from skmer.datasets._clip import Clip, ClipSequence, read_frames
+from skmer._core import Clip, ClipSequence, read_frames
 from skmer.datasets._corpora import (
     load_casme2,
     load_casme3,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from skmer.datasets._clip import IMAGE_EXTENSIONS, Clip, ClipSequence
+from skmer._core._clip import IMAGE_EXTENSIONS, Clip, ClipSequence
 from skmer.utils._data import get_data_home
 
 __all__ = ["load_casme2", "load_samm", "load_smic", "load_casme3", "load_mmew"]

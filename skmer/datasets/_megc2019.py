@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from skmer.datasets._clip import ClipSequence
+from skmer._core import ClipSequence
 from skmer.datasets._corpora import (
     _MEGC2019_MAPS,
     MEGC2019_CLASSES,

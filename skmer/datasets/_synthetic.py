@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from skmer.datasets._clip import Clip, ClipSequence
+from skmer._core import Clip, ClipSequence
 
 __all__ = ["make_micro_expressions"]
 

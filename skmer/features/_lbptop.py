@@ -30,7 +30,7 @@ from skmer.utils.validation import check_clips
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from skmer.datasets._clip import Clip, ClipSequence
+    from skmer._core import Clip, ClipSequence
 
 __all__ = ["LBPTOP"]
 

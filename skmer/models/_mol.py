@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import joblib
     from numpy.typing import ArrayLike
 
-    from skmer.datasets._clip import Clip, ClipSequence
+    from skmer._core import Clip, ClipSequence
 
 __all__ = [
     "MOLClassifier",

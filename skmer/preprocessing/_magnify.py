@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skmer.datasets._clip import ClipSequence
+from skmer._core import ClipSequence
 from skmer.utils._compat import (
     Interval,
     StrOptions,
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
-    from skmer.datasets._clip import Clip
+    from skmer._core import Clip
 
 __all__ = ["Magnifier", "magnify", "magnify_pair"]
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skmer.datasets._clip import ClipSequence
+from skmer._core import ClipSequence
+from skmer._core._validation import _check_index
 from skmer.utils._compat import (
     Interval,
     StrOptions,
@@ -38,7 +39,7 @@ from skmer.utils.validation import check_clips
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from skmer.datasets._clip import Clip
+    from skmer._core import Clip
 
 __all__ = [
     "KeyframeSelector",
@@ -507,17 +508,6 @@ def remap_index(index: int | None, n_in: int, n_out: int) -> int | None:
     if n_in < 2:
         return 0
     return int(np.floor(index * (n_out - 1) / (n_in - 1) + 0.5))
-
-
-def _check_index(value, name, n, where=""):
-    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
-        raise ValueError(f"{where}{name} must be an int frame index; got {value!r}.")
-    if not 0 <= value < n:
-        raise ValueError(
-            f"{where}{name}={value} lies outside the clip's {n} frames (valid "
-            f"indices 0..{n - 1})."
-        )
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as _skchecks
 
-from skmer.datasets._clip import Clip, ClipSequence
+from skmer._core import Clip, ClipSequence
 
 __all__ = [
     "check_clip_estimator",

@@ -17,7 +17,7 @@ from skimage.data import astronaut
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skmer.datasets._clip import Clip, ClipSequence
+from skmer.datasets import Clip, ClipSequence
 from skmer.preprocessing._face import (
     FaceCrop,
     FaceCropper,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.fft import dct
 
-from skmer.datasets._clip import Clip, ClipSequence
+from skmer.datasets import Clip, ClipSequence
 from skmer.preprocessing._temporal import (
     KeyframeSelector,
     TemporalResampler,
