@@ -25,6 +25,7 @@ from skmer.utils._compat import (
     delayed,
 )
 from skmer.utils._progress import parallel_map
+from skmer.utils._tags import with_skmer_tags
 from skmer.utils.validation import check_clips
 
 if TYPE_CHECKING:
@@ -223,12 +224,9 @@ class LBPTOP(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = with_skmer_tags(
+            super().__sklearn_tags__(), min_frames=self._min_frames())
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.requires_fit = True
         return tags
-
-    def __skmer_tags__(self):
-        """Return the skmer tags (see :mod:`skmer.utils.estimator_checks`)."""
-        return {"allow_ragged": True, "min_frames": self._min_frames()}

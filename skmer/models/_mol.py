@@ -29,6 +29,7 @@ from skmer.models.nets.mol import (
     landmarks_to_pixels,
 )
 from skmer.utils._compat import Parallel, delayed
+from skmer.utils._tags import with_skmer_tags
 from skmer.utils.validation import check_clips
 
 if TYPE_CHECKING:
@@ -864,11 +865,8 @@ class MOLClassifier(FlowNetClassifier):
         return Dataset(X, y)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = with_skmer_tags(
+            super().__sklearn_tags__(), min_frames=int(self.n_frames))
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
-
-    def __skmer_tags__(self):
-        """Return the skmer tags (see :mod:`skmer.utils.estimator_checks`)."""
-        return {"allow_ragged": True, "min_frames": int(self.n_frames)}

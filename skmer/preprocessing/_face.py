@@ -37,6 +37,7 @@ from skmer.utils._compat import (
     delayed,
 )
 from skmer.utils._progress import parallel_map
+from skmer.utils._tags import with_skmer_tags
 from skmer.utils.validation import _image_data_range, check_clips
 
 if TYPE_CHECKING:
@@ -971,12 +972,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         return ClipSequence([c for c, _ in results])
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        # the output size is a parameter: clips of any frame size are accepted
+        tags = with_skmer_tags(super().__sklearn_tags__(), fixed_frame_shape=False)
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
-
-    def __skmer_tags__(self):
-        # the output size is a parameter: clips of any frame size are accepted
-        return {"fixed_frame_shape": False}
 

@@ -38,6 +38,7 @@ from skmer.utils._compat import (
     validate_data,
 )
 from skmer.utils._progress import parallel_map
+from skmer.utils._tags import with_skmer_tags
 from skmer.utils.validation import _image_data_range, check_clips
 
 if TYPE_CHECKING:
@@ -811,14 +812,12 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         return X_flow
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = with_skmer_tags(
+            super().__sklearn_tags__(), allow_ragged=self.mode != "sequence",
+            min_frames=2)
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
-
-    def __skmer_tags__(self):
-        """Return the skmer tags (see :mod:`skmer.utils.estimator_checks`)."""
-        return {"allow_ragged": self.mode != "sequence", "min_frames": 2}
 
 
 class OpticalStrain(TransformerMixin, BaseEstimator):

@@ -34,6 +34,7 @@ from skmer.utils._compat import (
     delayed,
 )
 from skmer.utils._progress import parallel_map
+from skmer.utils._tags import with_skmer_tags
 from skmer.utils.validation import check_clips
 
 if TYPE_CHECKING:
@@ -760,16 +761,12 @@ default="label"
         return ClipSequence(out)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        min_frames = {"onset-apex": 2, "onset-apex-offset": 3, "apex": 1}.get(
+            self.mode, self.n_keyframes)
+        tags = with_skmer_tags(super().__sklearn_tags__(), min_frames=min_frames)
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
-
-    def __skmer_tags__(self):
-        """Return the skmer tags (see :mod:`skmer.utils.estimator_checks`)."""
-        min_frames = {"onset-apex": 2, "onset-apex-offset": 3, "apex": 1}.get(
-            self.mode, self.n_keyframes)
-        return {"allow_ragged": True, "min_frames": min_frames}
 
 
 class TemporalResampler(TransformerMixin, BaseEstimator):
@@ -912,12 +909,8 @@ class TemporalResampler(TransformerMixin, BaseEstimator):
         return ClipSequence(out)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = with_skmer_tags(super().__sklearn_tags__(), min_frames=2)
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
-
-    def __skmer_tags__(self):
-        """Return the skmer tags (see :mod:`skmer.utils.estimator_checks`)."""
-        return {"allow_ragged": True, "min_frames": 2}
 

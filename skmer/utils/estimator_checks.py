@@ -16,17 +16,27 @@ Use it like :func:`sklearn.utils.estimator_checks.parametrize_with_checks`::
 
 skmer tags
 ----------
-An estimator may define ``__skmer_tags__(self)`` returning a dict that overrides
-these defaults (read with :func:`get_skmer_tags`):
+The checks read an estimator's skmer tags with :func:`get_skmer_tags`: the ``skmer``
+field (a :class:`~skmer.utils.SkmerTags`) of its scikit-learn tags, which the
+estimator sets in ``__sklearn_tags__``::
+
+    def __sklearn_tags__(self):
+        tags = with_skmer_tags(super().__sklearn_tags__(), min_frames=2)
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+The fields the checks use:
 
 ``allow_ragged`` : bool, default=True
-    The estimator accepts clips of different lengths in one ``X``.  ``False`` skips
-    :func:`check_clip_ragged_lengths` (and the data of the other checks has clips of
-    equal length anyway).
+    The estimator accepts clips of different lengths in one ``X``.  ``False`` turns
+    :func:`check_clip_ragged_lengths` around (such clips must raise ``ValueError``;
+    the data of the other checks has clips of equal length anyway).
 ``min_frames`` : int, default=1
-    The fewest frames a clip may have (the synthetic clips have 8, ragged ones 5-8).
-``requires_y`` : bool, default=True for estimators with ``predict``
-    ``fit`` needs ``y`` (then the checks pass the synthetic labels).
+    The fewest frames a clip may have (the synthetic clips have 8, ragged ones 5-8,
+    or more when ``min_frames`` asks for it).
+``requires_y`` : bool or None, default=None (true for estimators with ``predict``)
+    ``fit`` needs ``y``.
 ``fixed_frame_shape`` : bool, default=True
     ``transform``/``predict`` require the frame shape seen in ``fit``.  ``False``
     (e.g. a face cropper, whose output size is a parameter) turns the "other frame
@@ -46,8 +56,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as _skchecks
 
 from skmer._core import Clip, ClipSequence
+from skmer.utils._tags import SkmerTags, get_skmer_tags
 
 __all__ = [
+    "SkmerTags",
     "check_clip_estimator",
     "clip_estimator_checks",
     "get_skmer_tags",
@@ -137,42 +149,6 @@ def make_check_clips(n_clips=12, n_frames=8, frame_shape=(24, 24), *, ragged=Fal
     return X, np.asarray(y)
 
 
-def get_skmer_tags(estimator):
-    """Return the skmer tags of ``estimator`` (defaults merged with its own).
-
-    Parameters
-    ----------
-    estimator : estimator instance
-        A clip estimator, optionally defining ``__skmer_tags__()``.
-
-    Returns
-    -------
-    tags : dict
-        ``allow_ragged``, ``min_frames`` and ``requires_y`` (see the module
-        docstring).
-
-    Examples
-    --------
-    >>> from skmer.preprocessing import FlowExtractor
-    >>> from skmer.utils.estimator_checks import get_skmer_tags
-    >>> get_skmer_tags(FlowExtractor(mode="sequence"))["allow_ragged"]
-    False
-    """
-    tags = {"allow_ragged": True, "min_frames": 1,
-            "requires_y": hasattr(estimator, "predict"), "fixed_frame_shape": True}
-    own = getattr(estimator, "__skmer_tags__", None)
-    if own is not None:
-        extra = own()
-        unknown = set(extra) - set(tags)
-        if unknown:
-            raise ValueError(
-                f"{type(estimator).__name__}.__skmer_tags__ returned unknown tags "
-                f"{sorted(unknown)}; known: {sorted(tags)}."
-            )
-        tags.update(extra)
-    return tags
-
-
 def _fit(estimator, X, y):
     return estimator.fit(X, y)
 
@@ -212,7 +188,7 @@ def _assert_same(a, b, msg, *, exact=False):
 
 def _data(estimator, *, ragged=False):
     tags = get_skmer_tags(estimator)
-    n_frames = max(8, tags["min_frames"] + 3)
+    n_frames = max(8, tags.min_frames + 3)
     return make_check_clips(n_frames=n_frames, ragged=ragged)
 
 
@@ -325,7 +301,7 @@ def check_clip_ragged_lengths(name, estimator_orig):
     X, y = _data(estimator_orig, ragged=True)
     assert len({c.n_frames for c in X}) > 1
     est = clone(estimator_orig)
-    if not get_skmer_tags(est)["allow_ragged"]:
+    if not get_skmer_tags(est).allow_ragged:
         try:
             _fit(est, X, y)
             _outputs(est, X)
@@ -409,7 +385,7 @@ def check_clip_bad_input(name, estimator_orig):
         "a clip of wrong ndim (2-D)": [frames[0]],
         "NaN frames": [nan_clip],
     }
-    fixed_shape = get_skmer_tags(est)["fixed_frame_shape"]
+    fixed_shape = get_skmer_tags(est).fixed_frame_shape
     if fixed_shape:
         bad_predict["a frame shape other than in fit"] = other_shape
     for method in _OUTPUT_METHODS:

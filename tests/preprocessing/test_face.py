@@ -399,7 +399,7 @@ def test_clip_estimator_suite(estimator, check):
 def test_other_frame_sizes_are_accepted():
     """A face cropper normalises the frame size: it accepts clips of any size in
     transform (several corpora at once); it is tagged ``fixed_frame_shape=False``."""
-    assert get_skmer_tags(SUITE_ESTIMATOR)["fixed_frame_shape"] is False
+    assert get_skmer_tags(SUITE_ESTIMATOR).fixed_frame_shape is False
     X, _ = make_check_clips(n_clips=2)
     bigger = [np.pad(c.frames, ((0, 0), (0, 2), (0, 2))) for c in X]
     out = clone(SUITE_ESTIMATOR).fit(X).transform(bigger)

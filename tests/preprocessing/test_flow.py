@@ -377,8 +377,8 @@ def test_flow_extractor_errors():
 def test_flow_extractor_tags():
     tags = FlowExtractor().__sklearn_tags__()
     assert not tags.input_tags.two_d_array and tags.input_tags.three_d_array
-    assert FlowExtractor().__skmer_tags__()["allow_ragged"]
-    assert not FlowExtractor(mode="sequence").__skmer_tags__()["allow_ragged"]
+    assert tags.skmer.allow_ragged and tags.skmer.min_frames == 2
+    assert not FlowExtractor(mode="sequence").__sklearn_tags__().skmer.allow_ragged
 
 
 # --------------------------------------------------------------------------------------

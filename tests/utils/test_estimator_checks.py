@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils import Tags as SklearnTags
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from skmer.preprocessing import FlowExtractor
+from skmer.utils import SkmerTags, with_skmer_tags
 from skmer.utils.estimator_checks import (
     check_clip_estimator,
     clip_estimator_checks,
@@ -173,8 +179,8 @@ class RejectsRagged(MeanFrame):
 
 
 class ClaimsNoRaggedButAccepts(MeanFrame):
-    def __skmer_tags__(self):
-        return {"allow_ragged": False}
+    def __sklearn_tags__(self):
+        return with_skmer_tags(super().__sklearn_tags__(), allow_ragged=False)
 
 
 class NotIdempotent(MeanFrame):
@@ -233,18 +239,37 @@ def test_check_selection():
 
 
 def test_get_skmer_tags():
-    assert get_skmer_tags(MeanFrame()) == {"allow_ragged": True, "min_frames": 1,
-                                           "requires_y": False,
-                                           "fixed_frame_shape": True}
-    assert get_skmer_tags(NearestMeanClassifier())["requires_y"]
-    assert not get_skmer_tags(FlowExtractor(mode="sequence"))["allow_ragged"]
+    assert get_skmer_tags(MeanFrame()) == SkmerTags(
+        allow_ragged=True, min_frames=1, requires_y=False, fixed_frame_shape=True,
+        fold_batching=False)
+    assert get_skmer_tags(NearestMeanClassifier()).requires_y
+    assert not get_skmer_tags(FlowExtractor(mode="sequence")).allow_ragged
+    assert not get_skmer_tags(ClaimsNoRaggedButAccepts()).allow_ragged
+    # the tags survive clone and are the sklearn tags' ``skmer`` field
+    est = clone(ClaimsNoRaggedButAccepts())
+    assert get_tags(est).skmer.allow_ragged is False
+    assert get_tags(est).skmer.requires_y is None  # resolved by get_skmer_tags
+    assert isinstance(get_tags(est), SklearnTags)
+    # a plain scikit-learn estimator gets the defaults
+    assert get_skmer_tags(StandardScaler()) == SkmerTags(requires_y=False)
+    assert get_skmer_tags(SVC()).requires_y
+    # a Pipeline: the first step's input tags, requires_y from any step
+    pipe = make_pipeline(FlowExtractor(mode="sequence"), StandardScaler(), SVC())
+    tags = get_skmer_tags(pipe)
+    assert not tags.allow_ragged and tags.min_frames == 2 and tags.requires_y
+    assert not tags.fold_batching
+    with pytest.raises(TypeError):
+        with_skmer_tags(MeanFrame().__sklearn_tags__(), ragged=True)
 
-    class BadTags(MeanFrame):
-        def __skmer_tags__(self):
-            return {"ragged": True}
 
-    with pytest.raises(ValueError, match="unknown tags"):
-        get_skmer_tags(BadTags())
+def test_with_skmer_tags_keeps_parent_tags():
+    class Child(ClaimsNoRaggedButAccepts):
+        def __sklearn_tags__(self):
+            return with_skmer_tags(super().__sklearn_tags__(), min_frames=3)
+
+    tags = Child().__sklearn_tags__()
+    assert tags.skmer == SkmerTags(allow_ragged=False, min_frames=3)
+    assert tags.input_tags.two_d_array is False  # MeanFrame's own tag is kept
 
 
 def test_make_check_clips():
