@@ -21,12 +21,13 @@ PACKAGE_DIR = Path(skmer.__file__).parent
 
 def _stages():
     from skmer.features import LBPTOP, BiWOOF
-    from skmer.models import AmplifiedFlow, OnsetApexPairs
     from skmer.preprocessing import (
+        AmplifiedFlow,
         FaceCropper,
         FlowExtractor,
         KeyframeSelector,
         Magnifier,
+        OnsetApexPairs,
         TemporalResampler,
     )
 

@@ -3,13 +3,7 @@
 This is the only subpackage of skmer that imports torch.
 """
 
-from skmer.models._artnet import (
-    AmplifiedFlow,
-    ARTNetClassifier,
-    OnsetApexPairs,
-    amplified_flow,
-    make_artnet_pipeline,
-)
+from skmer.models._artnet import ARTNetClassifier, make_artnet_pipeline
 from skmer.models._mol import MOLClassifier
 from skmer.models._msres3d import MSRes3DClassifier
 from skmer.models._skorch import (
@@ -38,14 +32,18 @@ from skmer.models.nets import (
     ststnet,
 )
 
+# ARTNet's input stages are torch-free and live in skmer.preprocessing; they are
+# re-exported here (outside __all__) only so that older code importing them from
+# skmer.models keeps working.  Import them from skmer.preprocessing.
+from skmer.preprocessing import AmplifiedFlow as AmplifiedFlow
+from skmer.preprocessing import OnsetApexPairs as OnsetApexPairs
+from skmer.preprocessing import amplified_flow as amplified_flow
+
 __all__ = [
     "MOL",
     "RAFT",
     "ARTNet",
     "ARTNetClassifier",
-    "AmplifiedFlow",
-    "OnsetApexPairs",
-    "amplified_flow",
     "artnet",
     "make_artnet_pipeline",
     "raft_flow",

@@ -1,6 +1,13 @@
 """Preprocessing of micro-expression clips: temporal selection and resampling,
-optical flow and strain, and train-time augmentation."""
+magnification, optical flow and strain (also of magnified onset/apex pairs), and
+train-time augmentation."""
 
+from skmer.preprocessing._amplified import (
+    AmplifiedFlow,
+    OnsetApexPairs,
+    amplified_flow,
+    check_alphas,
+)
 from skmer.preprocessing._augment import RandomShiftFlip
 from skmer.preprocessing._face import (
     FaceCropper,
@@ -27,13 +34,17 @@ from skmer.preprocessing._temporal import (
 )
 
 __all__ = [
+    "AmplifiedFlow",
     "FaceCropper",
     "FlowExtractor",
     "KeyframeSelector",
     "Magnifier",
+    "OnsetApexPairs",
     "OpticalStrain",
     "RandomShiftFlip",
     "TemporalResampler",
+    "amplified_flow",
+    "check_alphas",
     "crop_face",
     "detect_face",
     "face_alignment",

@@ -1,5 +1,5 @@
-"""Tests of ARTNet: the amplification layer, the network, AmplifiedFlow and the
-skorch classifier (CPU, tiny inputs)."""
+"""Tests of ARTNet: the amplification layer, the network, AmplifiedFlow with RAFT
+and the skorch classifier (CPU, tiny inputs)."""
 
 import pickle
 
@@ -7,21 +7,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from scipy.ndimage import gaussian_filter
-from scipy.ndimage import shift as nd_shift
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold, LeaveOneGroupOut
 
-from skmer.datasets import Clip
 from skmer.datasets._synthetic import make_micro_expressions
-from skmer.models._artnet import (
-    AmplifiedFlow,
-    ARTNetClassifier,
-    OnsetApexPairs,
-    amplified_flow,
-    make_artnet_pipeline,
-)
+from skmer.models._artnet import ARTNetClassifier, make_artnet_pipeline
 from skmer.models.nets.artnet import (
     ARTNet,
     PyramidAmplifier,
@@ -30,9 +21,8 @@ from skmer.models.nets.artnet import (
     pyr_up,
 )
 from skmer.models.nets.raft import RAFT
-from skmer.preprocessing import FlowExtractor
+from skmer.preprocessing import AmplifiedFlow, OnsetApexPairs
 from skmer.preprocessing._magnify import magnify_pair
-from skmer.utils.estimator_checks import parametrize_with_clip_checks
 
 # The paper-default configuration (3 classes, 3 flow channels, 4 levels): the
 # figure documented in ARTNet's Notes.
@@ -168,51 +158,8 @@ def test_artnet_bad_inputs(raft_weights):
 
 
 # --------------------------------------------------------------------------------------
-# AmplifiedFlow / OnsetApexPairs
+# AmplifiedFlow with RAFT (the torch-free tests are in tests/preprocessing)
 # --------------------------------------------------------------------------------------
-@parametrize_with_clip_checks([AmplifiedFlow(alphas=(0.0, 4.0), method="dis",
-                                             output_size=(12, 12)),
-                               OnsetApexPairs()])
-def test_clip_estimator_suite(estimator, check):
-    check(estimator)
-
-
-def test_amplified_flow_alpha_zero_equals_flow_extractor(me_data):
-    X = me_data[0][:4]
-    got = AmplifiedFlow(alphas=(0.0,)).fit_transform(X)
-    want = FlowExtractor().fit_transform(X)
-    assert got.shape == (4, 1, 3, 24, 24)
-    np.testing.assert_array_equal(got[:, 0], want)
-
-
-def test_amplified_flow_magnifies_the_motion():
-    rng = np.random.default_rng(0)
-    texture = gaussian_filter(rng.random((48, 48)), 3.0, mode="wrap")
-    texture = 40 + 170 * (texture - texture.min()) / np.ptp(texture)
-    apex = nd_shift(texture, (0.0, 0.2), mode="wrap")  # 0.2 px to the right
-    flows = amplified_flow(texture, apex, [0.0, 4.0], method="farneback",
-                           lambda_c=None)
-    u = np.median(flows[:, 12:-12, 12:-12, 0], axis=(1, 2))
-    v = np.median(flows[:, 12:-12, 12:-12, 1], axis=(1, 2))
-    assert 0.1 < u[0] < 0.3
-    assert 3.5 < u[1] / u[0] < 6.5  # about 1 + alpha = 5 times the motion
-    assert np.all(np.abs(v) < 0.1)
-    assert np.all(amplified_flow(texture, texture, [0.0, 4.0]) == 0)
-
-
-def test_amplified_flow_bad_parameters(me_data):
-    X = me_data[0][:3]
-    with pytest.raises(ValueError, match=">= 0"):
-        AmplifiedFlow(alphas=(0.0, -1.0)).fit(X)
-    with pytest.raises(ValueError, match="raft_weights"):
-        AmplifiedFlow(method="raft").fit(X)
-    with pytest.raises(ValueError, match="Unknown parameter"):
-        AmplifiedFlow(flow_params={"bogus": 1}).fit(X)
-    frames = np.zeros((5, 24, 24), dtype=np.uint8)
-    with pytest.raises(ValueError, match="before onset"):
-        AmplifiedFlow().fit([frames]).transform([Clip(frames, onset=3, apex=1)])
-
-
 def test_amplified_flow_raft_method(raft_weights, me_data):
     X = me_data[0][:2]
     out = AmplifiedFlow(alphas=(0.0, 2.0), method="raft", raft_weights=raft_weights,

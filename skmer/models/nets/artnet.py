@@ -17,16 +17,16 @@ layers ("TBA" module) before classifying.  This module holds the torch pieces:
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from skmer.models.nets._api import load_weights, register_model
-from skmer.preprocessing._magnify import _auto_levels, level_alphas, max_levels
+from skmer.preprocessing._amplified import DEFAULT_ALPHAS, check_alphas
+from skmer.preprocessing._magnify import _resolve_levels, level_alphas
 
 if TYPE_CHECKING:
     import os
@@ -44,47 +44,10 @@ __all__ = [
     "MIN_SIZE",
 ]
 
-DEFAULT_ALPHAS = (0.0, 2.0, 4.0, 8.0)
 MIN_SIZE = 8  # the flow CNN pools twice by 2 before its 4x4 adaptive pooling
 FLOW_SOURCES = ("precomputed", "raft")
 
 _BINOMIAL = (1.0, 4.0, 6.0, 4.0, 1.0)
-
-
-def check_alphas(alphas, name="alphas"):
-    """Validate amplification factors: a non-empty sequence of finite floats >= 0.
-
-    Parameters
-    ----------
-    alphas : sequence of float
-        The factors.
-    name : str, default="alphas"
-        Name used in error messages.
-
-    Returns
-    -------
-    alphas : tuple of float
-
-    Examples
-    --------
-    >>> check_alphas([0, 2.5])
-    (0.0, 2.5)
-    """
-    if isinstance(alphas, str) or not hasattr(alphas, "__len__"):
-        raise ValueError(
-            f"{name} must be a non-empty sequence of amplification factors >= 0; got "
-            f"{alphas!r}.")
-    values = []
-    for a in alphas:
-        if isinstance(a, bool) or not isinstance(a, Real | np.number) \
-                or not np.isfinite(a) or a < 0:
-            raise ValueError(
-                f"{name} must hold finite amplification factors >= 0 (0 keeps the "
-                f"original motion); got {list(alphas)!r}.")
-        values.append(float(a))
-    if not values:
-        raise ValueError(f"{name} must not be empty.")
-    return tuple(values)
 
 
 # --------------------------------------------------------------------------------------
@@ -166,18 +129,6 @@ def _weighted_collapse(diff, level_factors):
         band = gauss[lv] - pyr_up(gauss[lv + 1], size)
         out = pyr_up(out, size) + level_factors[lv] * band
     return out
-
-
-def _resolve_levels(levels, shape):
-    if isinstance(levels, str) and levels == "auto":
-        return _auto_levels(shape)
-    if isinstance(levels, bool) or not isinstance(levels, Integral) or levels < 1:
-        raise ValueError(f"levels must be 'auto' or an int >= 1; got {levels!r}.")
-    if levels > max_levels(shape):
-        raise ValueError(
-            f"levels={levels} is too many for {shape[0]}x{shape[1]} frames: at most "
-            f"{max_levels(shape)}; use levels='auto'.")
-    return int(levels)
 
 
 def amplify_pair(onset, apex, alphas, *, levels="auto", lambda_c=16.0,
@@ -312,7 +263,7 @@ class ARTNet(nn.Module):
 
     ``flow_source="precomputed"`` takes the flow of the amplified pairs,
     ``(N, n_alphas, in_channels, H, W)`` (e.g. from
-    :class:`~skmer.models.AmplifiedFlow`: ``u, v[, strain]`` of onset -> apex
+    :class:`~skmer.preprocessing.AmplifiedFlow`: ``u, v[, strain]`` of onset -> apex
     magnified at every factor).  ``flow_source="raft"`` takes onset/apex grey
     frame pairs ``(N, 2, H, W)`` in ``[0, 1]``, amplifies them (AA layer,
     :class:`PyramidAmplifier`) and computes the flow of every amplified pair with
