@@ -52,7 +52,7 @@ def _pipeline():
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
     from sklearn.svm import SVC
 
-    from skmer._predict import flatten_samples
+    from skmer.predict import flatten_samples
 
     return Pipeline([("flatten", FunctionTransformer(flatten_samples)),
                      ("scale", StandardScaler()),

@@ -17,6 +17,12 @@ recipes
     Fixed, honest recipes for standard benchmarks (MEGC2019 composite).
 models
     Networks (torch modules and skorch classifiers); imports torch lazily.
+io
+    Saving and loading fitted models (:func:`~skmer.io.save_model`).
+predict
+    The micro-expression of a user's own video with a saved model.
+plotting
+    Confusion matrices, flow fields and prediction pictures.
 """
 
 __version__ = "0.1.0.dev0"

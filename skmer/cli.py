@@ -44,9 +44,8 @@ def _make_flow_net(model, *, max_epochs=None, lr=None, batch_size=None):
 
 
 def _save_outputs(report, out, *, display_labels=None, title=None):
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # no backend is chosen here: matplotlib falls back to the file-only Agg
+    # backend on a machine without a display, and $MPLBACKEND overrides it
     import matplotlib.pyplot as plt
 
     out = Path(out)
@@ -174,13 +173,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Fit a predict-ready model and save it."""
     import numpy as np
 
-    from skmer._io import save_model
-    from skmer._predict import _flow_classifier, _flow_extractor, make_predict_pipeline
+    from skmer.io import save_model
+    from skmer.predict import make_predict_pipeline
 
     t0 = time.perf_counter()
     if args.flow_images:
-        from sklearn.pipeline import Pipeline
-
         from skmer.datasets import load_flow_images
 
         data = load_flow_images(args.flow_images, args.labels)
@@ -188,13 +185,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         size = args.face_size or 128
         print(f"skmer train: {args.classifier} on {len(y)} flow images "
               f"{data.data.shape[1:]} from {args.flow_images}")
-        clf = _flow_classifier(args.classifier, max_epochs=args.epochs,
-                               random_state=args.seed).fit(data.data, y)
-        # the flow step learns nothing: fitting it on one blank pair of face crops
-        # only records the crop size that ``skmer predict`` will use
-        flow = _flow_extractor(data.data.shape[2:]).fit(
-            [np.zeros((2, size, size), dtype=np.uint8)])
-        model = Pipeline([("flow", flow), ("clf", clf)])
+        model = make_predict_pipeline(args.classifier,
+                                      flow_size=data.data.shape[2:],
+                                      max_epochs=args.epochs, random_state=args.seed)
+        # the classifier learns from the flow images as they are; the flow step
+        # learns nothing: fitting it on one blank pair of face crops only records
+        # the crop size that ``skmer predict`` will use
+        model.named_steps["clf"].fit(data.data, y)
+        model.named_steps["flow"].fit([np.zeros((2, size, size), dtype=np.uint8)])
         trained_on = f"flow images {args.flow_images} ({len(y)} samples)"
     else:
         from skmer.datasets import make_micro_expressions
@@ -218,8 +216,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict the micro-expression of one video with a saved model."""
-    from skmer._io import model_info
-    from skmer._predict import plot_prediction, predict_video
+    from skmer.io import model_info
+    from skmer.plotting import plot_prediction
+    from skmer.predict import predict_video
 
     t0 = time.perf_counter()
     info = model_info(args.model)
@@ -319,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "with a saved model")
     r.add_argument("video", help="video file (mp4, avi, mov, ...) or frame folder")
     r.add_argument("--model", required=True,
-                   help="model file from 'skmer train' or skmer._io.save_model "
+                   help="model file from 'skmer train' or skmer.io.save_model "
                         "(a pickle: only load files you trust)")
     r.add_argument("--out", default=None,
                    help="picture to write (PNG; default <video>_skmer.png)")

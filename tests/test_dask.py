@@ -6,9 +6,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
-from skmer._predict import flatten_samples
 from skmer.datasets._synthetic import make_micro_expressions
 from skmer.model_selection import evaluate_loso
+from skmer.predict import flatten_samples
 from skmer.preprocessing import FlowExtractor
 
 distributed = pytest.importorskip(

@@ -14,9 +14,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 
-from skmer._io import ModelVersionWarning, load_model, model_info, save_model
-from skmer._predict import flatten_samples
 from skmer.datasets._synthetic import make_micro_expressions
+from skmer.io import ModelVersionWarning, load_model, model_info, save_model
+from skmer.predict import flatten_samples
 from skmer.preprocessing import FlowExtractor
 
 
@@ -71,7 +71,7 @@ def test_ststnet_pipeline_round_trip(tmp_path, clips):
 
 
 def test_version_mismatch_warns(tmp_path, monkeypatch):
-    import skmer._io as io
+    import skmer.io as io
 
     clf = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
     real = io._versions()
@@ -156,7 +156,7 @@ def test_torch_checkpoint_loads_weights_only(tmp_path, flow_images):
 
 _GPU_SCRIPT = """
 import sys, numpy as np, torch
-from skmer._io import load_model
+from skmer.io import load_model
 assert not torch.cuda.is_available()
 m = load_model(sys.argv[1])
 X = np.load(sys.argv[2])

@@ -60,13 +60,10 @@ def _imports(path):
 
 def import_graph():
     """``{room: {other room: ["file:line", ...]}}`` of skmer's own imports."""
-    rooms = {_room(p) for p in ROOT.iterdir()
-             if (p.suffix == ".py" and p.name != "__init__.py")
-             or (p.is_dir() and (p / "__init__.py").exists())}
+    paths = [p for p in sorted(ROOT.rglob("*.py")) if p != ROOT / "__init__.py"]
+    rooms = {_room(p) for p in paths}
     graph = {room: defaultdict(list) for room in rooms}
-    for path in sorted(ROOT.rglob("*.py")):
-        if path.parent == ROOT and path.name == "__init__.py":
-            continue
+    for path in paths:
         source = _room(path)
         for name, line in _imports(path):
             parts = name.split(".")

@@ -80,7 +80,7 @@ def test_predict_no_face_exits_2(shared_data, model_path, tmp_path, capsys):
 
 
 def test_predict_model_contract_errors(tmp_path, model_path, capsys):
-    from skmer._io import save_model
+    from skmer.io import save_model
 
     bare = save_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]),
                       tmp_path / "bare.joblib")
@@ -99,7 +99,7 @@ def test_predict_model_contract_errors(tmp_path, model_path, capsys):
 def test_model_frame_shape_and_flatten():
     from sklearn.pipeline import Pipeline
 
-    from skmer._predict import flatten_samples, model_frame_shape
+    from skmer.predict import flatten_samples, model_frame_shape
     from skmer.preprocessing import FlowExtractor
 
     flow = FlowExtractor(method="dis").fit([np.zeros((2, 40, 30), np.uint8)])

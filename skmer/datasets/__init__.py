@@ -9,7 +9,7 @@ from skmer.datasets._corpora import (
     load_smic,
 )
 from skmer.datasets._flow_images import load_flow_images
-from skmer.datasets._megc2019 import load_megc2019, megc2019_composite
+from skmer.datasets._megc2019 import load_megc2019, megc2019_composite_ids
 from skmer.datasets._synthetic import make_micro_expressions
 
 __all__ = [
@@ -23,6 +23,6 @@ __all__ = [
     "load_samm",
     "load_smic",
     "make_micro_expressions",
-    "megc2019_composite",
+    "megc2019_composite_ids",
     "read_frames",
 ]

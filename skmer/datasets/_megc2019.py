@@ -23,7 +23,7 @@ from skmer.datasets._corpora import (
 if TYPE_CHECKING:
     import os
 
-__all__ = ["load_megc2019"]
+__all__ = ["load_megc2019", "megc2019_composite_ids"]
 
 _STD = ["dataset", "subject", "clip", "group", "id", "onset", "apex", "offset",
         "apex_source", "offset_source", "emotion", "target", "path"]
@@ -39,8 +39,11 @@ skmer (IDs and labels only); the frames come from the user's licensed local copi
 """
 
 
-def megc2019_composite() -> pd.DataFrame:
+def megc2019_composite_ids() -> pd.DataFrame:
     """The shipped MEGC2019 composite list: one row per sample.
+
+    The sample ids :func:`load_megc2019` assembles; not to be confused with
+    :func:`skmer.recipes.megc2019_composite`, the recipe evaluated on them.
 
     Returns
     -------
@@ -52,8 +55,8 @@ def megc2019_composite() -> pd.DataFrame:
 
     Examples
     --------
-    >>> from skmer.datasets._megc2019 import megc2019_composite
-    >>> ids = megc2019_composite()
+    >>> from skmer.datasets import megc2019_composite_ids
+    >>> ids = megc2019_composite_ids()
     >>> len(ids), ids.groupby("dataset").size().to_dict()
     (442, {'casme2': 145, 'samm': 133, 'smic': 164})
     """
@@ -137,7 +140,7 @@ def load_megc2019(
     if unknown:
         raise ValueError(f"annotations keys must be among ['casme2', 'samm', "
                          f"'smic']; got {sorted(unknown)}.")
-    ids = megc2019_composite()
+    ids = megc2019_composite_ids()
     parsers = {
         "casme2": lambda: _parse_casme2(casme2_root, version=casme2_version,
                                         annotation=annotations.get("casme2")),

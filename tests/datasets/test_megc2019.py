@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skmer.datasets import ClipSequence
+from skmer.datasets import ClipSequence, load_megc2019, megc2019_composite_ids
 from skmer.datasets._corpora import _make_fake_tree
-from skmer.datasets._megc2019 import load_megc2019, megc2019_composite
 
 SHEETS = {"casme2": "CASME2-coding-20140508.xlsx", "samm": "SAMM.xlsx",
           "smic": "smic_apex.xlsx"}
@@ -39,7 +38,7 @@ def megc(roots):
 
 
 def test_shipped_list():
-    ids = megc2019_composite()
+    ids = megc2019_composite_ids()
     assert list(ids.columns) == ["dataset", "subject", "clip", "label"]
     assert len(ids) == 442 and not ids.duplicated(["dataset", "subject",
                                                    "clip"]).any()
@@ -54,7 +53,7 @@ def test_shipped_list_matches_shared_labels(shared_data):
     if not path.is_file():
         pytest.skip(f"{path} absent")
     ref = pd.read_csv(path, dtype=str)
-    ids = megc2019_composite()
+    ids = megc2019_composite_ids()
     assert (ids["dataset"].to_numpy() == ref["dataset"].to_numpy()).all()
     assert (ids["subject"].to_numpy() == ref["sub"].to_numpy()).all()
     assert (ids["label"].to_numpy() == ref["label"].astype(int).to_numpy()).all()
@@ -82,7 +81,7 @@ def test_composite_counts(megc):
 
 
 def test_composite_order_labels_and_clips(megc):
-    ids = megc2019_composite()
+    ids = megc2019_composite_ids()
     assert (megc.frame["clip"].to_numpy() == ids["clip"].to_numpy()).all()
     assert (megc.target == ids["label"].to_numpy()).all()
     assert [c.label for c in megc.data] == megc.target.tolist()

@@ -43,7 +43,6 @@ __all__ = [
     "flatten_samples",
     "make_predict_pipeline",
     "model_frame_shape",
-    "plot_prediction",
     "predict_video",
 ]
 
@@ -65,7 +64,7 @@ def flatten_samples(X: Any) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from skmer._predict import flatten_samples
+    >>> from skmer.predict import flatten_samples
     >>> flatten_samples(np.zeros((4, 3, 2, 2))).shape
     (4, 12)
     """
@@ -137,7 +136,7 @@ def make_predict_pipeline(classifier: str = "ststnet", *,
 
     Examples
     --------
-    >>> from skmer._predict import make_predict_pipeline
+    >>> from skmer.predict import make_predict_pipeline
     >>> [name for name, _ in make_predict_pipeline("svm").steps]
     ['flow', 'clf']
     """
@@ -168,7 +167,7 @@ def model_frame_shape(model: Any, metadata: dict | None = None
 
     Examples
     --------
-    >>> from skmer._predict import model_frame_shape
+    >>> from skmer.predict import model_frame_shape
     >>> model_frame_shape(None, {"frame_shape": [64, 64]})
     (64, 64)
     """
@@ -359,83 +358,3 @@ def predict_video(model: Any, source: str | os.PathLike, *,
         onset=onset, apex=int(apex), offset=offset, n_frames=n, fps=fps,
         onset_frame=crop.frames[onset], apex_frame=crop.frames[apex], flow=flow,
         spot_scores=scores, model_input=pair[0])
-
-
-def _flow_to_rgb(flow, max_mag=None):
-    """Colour-code a flow field: hue = direction, brightness = magnitude."""
-    from matplotlib.colors import hsv_to_rgb
-
-    u, v = flow[..., 0], flow[..., 1]
-    mag = np.hypot(u, v)
-    if max_mag is None:
-        max_mag = float(np.percentile(mag, 99)) or 1.0
-    hsv = np.stack([(np.arctan2(-v, u) / (2 * np.pi)) % 1.0,
-                    np.ones_like(u), np.clip(mag / max_mag, 0, 1)], axis=-1)
-    return hsv_to_rgb(hsv), max_mag
-
-
-def plot_prediction(result: VideoPrediction, path: str | os.PathLike | None = None,
-                    *, dpi: int = 120):
-    """Picture of a prediction: onset, apex, flow, label and probabilities.
-
-    Parameters
-    ----------
-    result : VideoPrediction
-        From :func:`predict_video`.
-    path : str or path-like, default=None
-        Save the figure there (PNG by its extension) and close it.
-    dpi : int, default=120
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    """
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    has_proba = result.probabilities() is not None
-    ncols = 4 if has_proba else 3
-    fig, axes = plt.subplots(1, ncols, figsize=(3.0 * ncols, 3.4))
-    cmap = None if result.onset_frame.ndim == 3 else "gray"
-    axes[0].imshow(result.onset_frame, cmap=cmap, vmin=0, vmax=255)
-    axes[0].set_title(f"onset (frame {result.onset})", fontsize=9)
-    axes[1].imshow(result.apex_frame, cmap=cmap, vmin=0, vmax=255)
-    axes[1].set_title(f"apex (frame {result.apex}, spotted)", fontsize=9)
-    rgb, max_mag = _flow_to_rgb(result.flow)
-    axes[2].imshow(rgb)
-    h, w = result.flow.shape[:2]
-    step = max(1, min(h, w) // 10)
-    yy, xx = np.mgrid[step // 2:h:step, step // 2:w:step]
-    axes[2].quiver(xx, yy, result.flow[yy, xx, 0], -result.flow[yy, xx, 1],
-                   color="black", angles="xy", scale_units="xy",
-                   scale=max_mag / step if max_mag > 0 else 1.0, width=0.006)
-    axes[2].set_title(f"TV-L1 flow onset->apex (max {max_mag:.2f} px)", fontsize=9)
-    for ax in axes[:3]:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    text = f"predicted: {_plain(result.label)}"
-    if has_proba:
-        probs = result.probabilities()
-        names = [str(k) for k in probs]
-        vals = list(probs.values())
-        colours = ["tab:red" if k == _plain(result.label) else "tab:gray"
-                   for k in probs]
-        axes[3].barh(names, vals, color=colours)
-        axes[3].set_xlim(0, 1)
-        axes[3].invert_yaxis()
-        axes[3].set_title("class probabilities", fontsize=9)
-        for i, p in enumerate(vals):
-            axes[3].text(min(p + 0.02, 0.8), i, f"{p:.2f}", va="center", fontsize=8)
-        text += f" ({probs.get(_plain(result.label), max(vals)):.2f})"
-    fig.suptitle(f"{text}    [{Path(result.source).name}]", fontsize=11,
-                 fontweight="bold")
-    fig.tight_layout()
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
-        plt.close(fig)
-    return fig

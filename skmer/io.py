@@ -94,7 +94,7 @@ def save_model(model: Any, path: str | os.PathLike, *,
     --------
     >>> import tempfile, pathlib
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skmer._io import load_model, save_model
+    >>> from skmer.io import load_model, save_model
     >>> clf = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = save_model(clf, pathlib.Path(d) / "m.joblib", metadata={"note": "x"})

@@ -1,0 +1,205 @@
+"""Pictures of skmer's results: confusion matrices, flow fields, predictions.
+
+The one home of skmer's plotting.  Every function draws with matplotlib (imported
+when a function is called, so ``import skmer.plotting`` stays cheap) and never
+chooses a backend: matplotlib uses ``$MPLBACKEND`` when set and falls back to the
+non-interactive ``Agg`` backend on a machine without a display, so saving a figure
+works in a terminal, a notebook or a batch job alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from skmer._core._utils import _plain
+
+if TYPE_CHECKING:
+    import os
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
+
+    from skmer.predict import VideoPrediction
+
+__all__ = ["flow_to_rgb", "plot_confusion_matrix", "plot_prediction"]
+
+
+def flow_to_rgb(flow: ArrayLike, max_magnitude: float | None = None
+                ) -> tuple[np.ndarray, float]:
+    """Colour-code an optical flow field: hue is the direction, value the speed.
+
+    Parameters
+    ----------
+    flow : array-like of shape (height, width, 2)
+        Displacements ``u`` (along x, to the right) and ``v`` (along y, downwards)
+        in pixels, as :func:`skmer.preprocessing.optical_flow` returns them.
+    max_magnitude : float, default=None
+        Speed shown at full brightness (faster pixels saturate); the 99th
+        percentile of the speeds when None (1.0 for a still field).
+
+    Returns
+    -------
+    rgb : ndarray of shape (height, width, 3)
+        Colours in ``[0, 1]`` (hue 0 = red = motion to the right, counter-clockwise
+        on screen).
+    max_magnitude : float
+        The speed shown at full brightness.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.plotting import flow_to_rgb
+    >>> flow = np.zeros((2, 2, 2))
+    >>> flow[0, 0] = (1.0, 0.0)  # one pixel moves one pixel to the right
+    >>> rgb, top = flow_to_rgb(flow, max_magnitude=1.0)
+    >>> rgb[0, 0].tolist(), rgb[1, 1].tolist(), top
+    ([1.0, 0.0, 0.0], [0.0, 0.0, 0.0], 1.0)
+    """
+    from matplotlib.colors import hsv_to_rgb
+
+    flow = np.asarray(flow, dtype=float)
+    if flow.ndim != 3 or flow.shape[-1] != 2:
+        raise ValueError(f"flow must have shape (height, width, 2); got "
+                         f"{flow.shape}.")
+    u, v = flow[..., 0], flow[..., 1]
+    mag = np.hypot(u, v)
+    if max_magnitude is None:
+        max_magnitude = float(np.percentile(mag, 99)) or 1.0
+    hsv = np.stack([(np.arctan2(-v, u) / (2 * np.pi)) % 1.0,
+                    np.ones_like(u), np.clip(mag / max_magnitude, 0, 1)], axis=-1)
+    return hsv_to_rgb(hsv), max_magnitude
+
+
+def plot_confusion_matrix(cm: ArrayLike, labels: list | None = None, *,
+                          ax: Axes | None = None, normalize: bool = True,
+                          title: str | None = None) -> Axes:
+    """Plot a confusion matrix, optionally row-normalised to recall.
+
+    :meth:`skmer.model_selection.LOSOReport.plot` draws its pooled matrix with it.
+
+    Parameters
+    ----------
+    cm : array-like of shape (n_classes, n_classes)
+        Counts; rows are the true classes, columns the predicted ones.
+    labels : list, default=None
+        Class names, in the order of the rows (``0..n_classes-1`` when None).
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+    normalize : bool, default=True
+        Colour and print each row divided by its total (the recall of the class),
+        with the count in brackets.
+    title : str, default=None
+        Title of the axes.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> from skmer.plotting import plot_confusion_matrix
+    >>> ax = plot_confusion_matrix([[8, 2], [1, 9]], ["negative", "positive"])
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('predicted', 'true')
+    """
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm, dtype=float)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"cm must be a square matrix; got shape {cm.shape}.")
+    names = ([str(v) for v in labels] if labels is not None
+             else [str(i) for i in range(cm.shape[0])])
+    if len(names) != cm.shape[0]:
+        raise ValueError(f"labels has {len(names)} names for a {cm.shape[0]}-class "
+                         "confusion matrix.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.8))
+    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            txt = f"{shown[i, j]:.2f}\n({int(cm[i, j])})" if normalize else \
+                f"{int(cm[i, j])}"
+            ax.text(j, i, txt, ha="center", va="center", fontsize=8,
+                    color="white" if shown[i, j] > 0.6 * shown.max() else "black")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_prediction(result: VideoPrediction, path: str | os.PathLike | None = None,
+                    *, dpi: int = 120) -> Figure:
+    """Picture of a video prediction: onset, apex, flow, label and probabilities.
+
+    What ``skmer predict`` writes next to its printed result.
+
+    Parameters
+    ----------
+    result : VideoPrediction
+        From :func:`skmer.predict.predict_video`.
+    path : str or path-like, default=None
+        Save the figure there (PNG by its extension) and close it.
+    dpi : int, default=120
+        Resolution of the saved file.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure (closed when ``path`` is given).
+    """
+    import matplotlib.pyplot as plt
+
+    has_proba = result.probabilities() is not None
+    ncols = 4 if has_proba else 3
+    fig, axes = plt.subplots(1, ncols, figsize=(3.0 * ncols, 3.4))
+    cmap = None if result.onset_frame.ndim == 3 else "gray"
+    axes[0].imshow(result.onset_frame, cmap=cmap, vmin=0, vmax=255)
+    axes[0].set_title(f"onset (frame {result.onset})", fontsize=9)
+    axes[1].imshow(result.apex_frame, cmap=cmap, vmin=0, vmax=255)
+    axes[1].set_title(f"apex (frame {result.apex}, spotted)", fontsize=9)
+    rgb, max_mag = flow_to_rgb(result.flow)
+    axes[2].imshow(rgb)
+    h, w = result.flow.shape[:2]
+    step = max(1, min(h, w) // 10)
+    yy, xx = np.mgrid[step // 2:h:step, step // 2:w:step]
+    axes[2].quiver(xx, yy, result.flow[yy, xx, 0], -result.flow[yy, xx, 1],
+                   color="black", angles="xy", scale_units="xy",
+                   scale=max_mag / step if max_mag > 0 else 1.0, width=0.006)
+    axes[2].set_title(f"TV-L1 flow onset->apex (max {max_mag:.2f} px)", fontsize=9)
+    for ax in axes[:3]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    text = f"predicted: {_plain(result.label)}"
+    if has_proba:
+        probs = result.probabilities()
+        names = [str(k) for k in probs]
+        vals = list(probs.values())
+        colours = ["tab:red" if k == _plain(result.label) else "tab:gray"
+                   for k in probs]
+        axes[3].barh(names, vals, color=colours)
+        axes[3].set_xlim(0, 1)
+        axes[3].invert_yaxis()
+        axes[3].set_title("class probabilities", fontsize=9)
+        for i, p in enumerate(vals):
+            axes[3].text(min(p + 0.02, 0.8), i, f"{p:.2f}", va="center", fontsize=8)
+        text += f" ({probs.get(_plain(result.label), max(vals)):.2f})"
+    fig.suptitle(f"{text}    [{Path(result.source).name}]", fontsize=11,
+                 fontweight="bold")
+    fig.tight_layout()
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+    return fig
