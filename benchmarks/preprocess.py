@@ -181,7 +181,7 @@ def figure(clip, filename, title):
     apex = clip.apex
     pipe = chain(apex="label").fit([clip])
     crop = pipe[:1].transform([clip])[0]
-    matrix = pipe.named_steps["crop"].matrices_[0]
+    matrix = pipe.named_steps["crop"].locate([clip]).matrices[0]
     pair = pipe[1:3].transform([crop])[0]
     flow = pipe[3:].transform([pair])[0]
     u, v = flow[0], flow[1]

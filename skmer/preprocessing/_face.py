@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import Bunch
 
 from skmer._core import ClipSequence
 from skmer.utils._compat import (
@@ -608,6 +609,34 @@ def _reference_index(reference, n_frames, onset, apex, where):
     return int(idx) % n_frames
 
 
+def _locate_face(frames, idx, landmarks, out_hw, *, eye_distance, margin,
+                 on_missing, upsample, detect_width, pad, predictor_path,
+                 data_range, where):
+    """Return ``(matrix, out_landmarks, found)`` for one checked clip.
+
+    The locating half of :func:`crop_face`, shared with :meth:`FaceCropper.locate`.
+    """
+    if landmarks is None:
+        landmarks = face_landmarks(frames[idx], predictor_path=predictor_path,
+                                   upsample=upsample, detect_width=detect_width,
+                                   pad=pad, data_range=data_range)
+    else:
+        landmarks = _check_landmarks(landmarks, where)
+    if landmarks is None:
+        if on_missing == "raise":
+            raise ValueError(
+                f"{where}: no face found on the reference frame {idx} (dlib HOG "
+                f"detector, upsample={upsample}, detect_width={detect_width}). Try "
+                "upsample=1, detect_width=None, another reference frame, or "
+                "on_missing='center'."
+            )
+        logger.warning("%s: no face found on frame %d; centred crop", where, idx)
+        return _centre_matrix(frames.shape[1:3], out_hw), None, False
+    matrix = face_alignment(landmarks, out_hw, eye_distance=eye_distance,
+                            margin=margin)
+    return matrix, _apply_matrix(matrix, landmarks), True
+
+
 def crop_face(frames: ArrayLike, *, reference: int = 0,
               landmarks: ArrayLike | None = None,
               output_size: int | tuple[int, ...] = (128, 128), color: str = "grey",
@@ -692,29 +721,10 @@ def crop_face(frames: ArrayLike, *, reference: int = 0,
         frames = frames[..., 0]
     colour_in = frames.ndim == 4
     idx = _reference_index(reference, len(frames), None, None, where)
-    found = True
-    if landmarks is None:
-        landmarks = face_landmarks(frames[idx], predictor_path=predictor_path,
-                                   upsample=upsample, detect_width=detect_width,
-                                   pad=pad, data_range=data_range)
-    else:
-        landmarks = _check_landmarks(landmarks, where)
-    if landmarks is None:
-        if on_missing == "raise":
-            raise ValueError(
-                f"{where}: no face found on the reference frame {idx} (dlib HOG "
-                f"detector, upsample={upsample}, detect_width={detect_width}). Try "
-                "upsample=1, detect_width=None, another reference frame, or "
-                "on_missing='center'."
-            )
-        logger.warning("%s: no face found on frame %d; centred crop", where, idx)
-        found = False
-        matrix = _centre_matrix(frames.shape[1:3], out_hw)
-        out_landmarks = None
-    else:
-        matrix = face_alignment(landmarks, out_hw, eye_distance=eye_distance,
-                                margin=margin)
-        out_landmarks = _apply_matrix(matrix, landmarks)
+    matrix, out_landmarks, found = _locate_face(
+        frames, idx, landmarks, out_hw, eye_distance=eye_distance, margin=margin,
+        on_missing=on_missing, upsample=upsample, detect_width=detect_width,
+        pad=pad, predictor_path=predictor_path, data_range=data_range, where=where)
     out = _warp_frames(frames, matrix, out_hw, interpolation)
     out = _convert_color(out, color, colour_in)
     return FaceCrop(out, out_landmarks, matrix, found)
@@ -723,16 +733,33 @@ def crop_face(frames: ArrayLike, *, reference: int = 0,
 # --------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------
+def _clip_where(clip, i):
+    return f"FaceCropper: clip {i}" + (f" (id={clip.id!r})"
+                                       if clip.id is not None else "")
+
+
 def _crop_clip(clip, i, params, use_clip_landmarks):
-    where = f"FaceCropper: clip {i}" + (f" (id={clip.id!r})"
-                                        if clip.id is not None else "")
+    where = _clip_where(clip, i)
     frames = clip.frames
     idx = _reference_index(params.pop("reference"), len(frames), clip.onset,
                            clip.apex, where)
     landmarks = clip.landmarks if use_clip_landmarks else None
     res = crop_face(frames, reference=idx, landmarks=landmarks, where=where,
                     **params)
-    return clip.replace(frames=res.frames, landmarks=res.landmarks), res
+    return clip.replace(frames=res.frames, landmarks=res.landmarks)
+
+
+def _locate_clip(clip, i, params, use_clip_landmarks):
+    """``(matrix, found)`` of one clip, as :func:`_crop_clip` would crop it."""
+    where = _clip_where(clip, i)
+    frames = _check_frames(clip.frames, where)
+    if frames.ndim == 4 and frames.shape[-1] == 1:
+        frames = frames[..., 0]
+    idx = _reference_index(params.pop("reference"), len(frames), clip.onset,
+                           clip.apex, where)
+    landmarks = clip.landmarks if use_clip_landmarks else None
+    matrix, _, found = _locate_face(frames, idx, landmarks, where=where, **params)
+    return matrix, found
 
 
 class FaceCropper(TransformerMixin, BaseEstimator):
@@ -767,8 +794,8 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     on_missing : {"raise", "center"}, default="raise"
         What to do when no face is found on the reference frame: raise a
         ``ValueError`` naming the clip (index and id), or crop the largest centred
-        region of the output's aspect ratio; such clips get ``landmarks=None`` and
-        are flagged in :attr:`face_found_`.  Dropping the clip is not offered: a
+        region of the output's aspect ratio; such clips get ``landmarks=None`` (and
+        ``face_found=False`` in :meth:`locate`).  Dropping the clip is not offered: a
         transformer must return as many samples as it receives (``y`` and
         ``groups`` would no longer match ``X``).
     upsample : int, default=0
@@ -809,13 +836,6 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     output_shape_ : tuple of int
         ``(height, width)`` of the output frames.  No input frame shape is recorded:
         clips of any frame size (several corpora) are accepted.
-    matrices_ : ndarray of shape (n_clips, 2, 3)
-        Set by every :meth:`transform`: the affine map (input to output pixel
-        coordinates, ``cv2.warpAffine`` convention) applied to each clip of the
-        last transformed ``X``.
-    face_found_ : ndarray of shape (n_clips,), dtype bool
-        Set by every :meth:`transform`: False for the clips of the last transformed
-        ``X`` that got the centred fallback crop.
 
     See Also
     --------
@@ -826,11 +846,13 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     -----
     The output clips carry the metadata of the input (``onset``, ``apex``, ... are
     unchanged: no frame is removed) and ``landmarks``, the reference frame's 68
-    points in output pixel coordinates.  Float frames are converted explicitly to
-    8-bit grey for detection (never silently "no face"); the warp itself keeps the
-    input's dtype.  On a 2-core CPU, detection + landmarks cost about 10-30 ms per
-    clip on a 640x480 frame and the warp about 0.1-0.3 ms per frame
-    (``benchmarks/face.py``).
+    points in output pixel coordinates.  :meth:`transform` sets no attribute (the
+    fitted state comes from :meth:`fit` only); the affine map applied to each clip
+    and whether its face was found are given by :meth:`locate`.  Float frames are
+    converted explicitly to 8-bit grey for detection (never silently "no face"); the
+    warp itself keeps the input's dtype.  On a 2-core CPU, detection + landmarks
+    cost about 10-30 ms per clip on a 640x480 frame and the warp about 0.1-0.3 ms per
+    frame (``benchmarks/face.py``).
 
     References
     ----------
@@ -967,9 +989,61 @@ class FaceCropper(TransformerMixin, BaseEstimator):
             n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
             desc=type(self).__name__,
         )
-        self.matrices_ = np.stack([r.matrix for _, r in results])
-        self.face_found_ = np.array([r.found for _, r in results], dtype=bool)
-        return ClipSequence([c for c, _ in results])
+        return ClipSequence(results)
+
+    def locate(self, X: Sequence[Clip | np.ndarray] | ClipSequence) -> Bunch:
+        """Locate the face of every clip, without cropping.
+
+        Gives, for each clip, the transform that :meth:`transform` applies to it
+        (the same detection on the same reference frame; no frame is warped).
+
+        Parameters
+        ----------
+        X : sequence of Clip or ndarray of shape (n_frames, height, width[, channels])
+            The clips (any frame size).
+
+        Returns
+        -------
+        location : :class:`~sklearn.utils.Bunch`
+            With ``matrices``, ndarray of shape (n_clips, 2, 3): the affine map of
+            each clip (input to output pixel coordinates, ``cv2.warpAffine``
+            convention), and ``face_found``, ndarray of shape (n_clips,) of bool:
+            False for a clip that gets the centred fallback crop
+            (``on_missing="center"``).
+
+        Raises
+        ------
+        ValueError
+            No face on a clip's reference frame with ``on_missing="raise"``, or
+            invalid input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmer.preprocessing._face import FaceCropper
+        >>> X = [np.zeros((4, 60, 80), dtype=np.uint8)]  # no face: centred crop
+        >>> loc = FaceCropper(output_size=30, on_missing="center").fit(X).locate(X)
+        >>> loc.matrices.shape, loc.face_found.tolist()
+        ((1, 2, 3), [False])
+        """
+        check_is_fitted(self)
+        clips = self._check_clips(X)
+        params = dict(
+            out_hw=self.output_shape_, eye_distance=self.eye_distance,
+            margin=self.margin, on_missing=self.on_missing, upsample=self.upsample,
+            detect_width=self.detect_width, pad=self.detect_pad,
+            predictor_path=self.predictor_path_, data_range=self.data_range,
+        )
+        results = parallel_map(
+            (delayed(_locate_clip)(clip.replace() if clip.is_lazy else clip, i,
+                                   dict(params, reference=self.reference),
+                                   self.use_clip_landmarks)
+             for i, clip in enumerate(clips)),
+            n_jobs=self.n_jobs, verbose=self.verbose, total=len(clips),
+            desc=f"{type(self).__name__}.locate",
+        )
+        return Bunch(matrices=np.stack([m for m, _ in results]),
+                     face_found=np.array([f for _, f in results], dtype=bool))
 
     def __sklearn_tags__(self):
         # the output size is a parameter: clips of any frame size are accepted

@@ -186,7 +186,7 @@ def test_one_transform_for_every_frame(casme):
     patched[:, py - 5:py + 5, px - 5:px + 5] = 255
     crop = FaceCropper(color="keep").fit([patched])
     out = crop.transform([patched])[0].frames
-    M = crop.matrices_[0]
+    M = crop.locate([patched]).matrices[0]
     # the transform applied is the one fitted on the reference (onset) frame
     np.testing.assert_allclose(M, face_alignment(face_landmarks(patched[0])))
     for t in (0, 7, 15):
@@ -207,15 +207,11 @@ def test_one_transform_for_every_frame(casme):
 
 def test_reference_apex_and_index(casme):
     X = [casme]
-    M_apex = FaceCropper(reference="apex").fit(X)
-    M_apex.transform(X)
-    M_last = FaceCropper(reference=-1).fit(X)
-    M_last.transform(X)
+    M_apex = FaceCropper(reference="apex").fit(X).locate(X).matrices
+    M_last = FaceCropper(reference=-1).fit(X).locate(X).matrices
     frames = casme.frames
-    np.testing.assert_allclose(M_apex.matrices_[0],
-                               face_alignment(face_landmarks(frames[8])))
-    np.testing.assert_allclose(M_last.matrices_[0],
-                               face_alignment(face_landmarks(frames[15])))
+    np.testing.assert_allclose(M_apex[0], face_alignment(face_landmarks(frames[8])))
+    np.testing.assert_allclose(M_last[0], face_alignment(face_landmarks(frames[15])))
 
 
 def test_clip_landmarks_skip_detection(casme, casme_cropped, monkeypatch):
@@ -261,7 +257,26 @@ def test_not_fitted_and_fitted_attributes(casme_cropped):
         FaceCropper().transform([np.zeros((2, 8, 8))])
     assert crop.output_shape_ == (128, 128)
     assert crop.predictor_path_ == default_predictor_path()
-    assert crop.matrices_.shape == (1, 2, 3) and crop.face_found_.tolist() == [True]
+    assert not hasattr(crop, "matrices_") and not hasattr(crop, "face_found_")
+
+
+def test_transform_and_locate_set_no_state(casme):
+    """Fitted state comes from fit only: transform and locate leave vars alone."""
+    X = [casme.replace(frames=casme.frames[:3])]
+    crop = FaceCropper(output_size=64, color="keep").fit(X)
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+              for k, v in vars(crop).items()}
+    Xt = crop.transform(X)
+    loc = crop.locate(X)
+    assert vars(crop).keys() == before.keys()
+    for key, value in before.items():
+        assert vars(crop)[key] == value, key
+    # locate gives the transform that was applied
+    assert loc.matrices.shape == (1, 2, 3) and loc.face_found.tolist() == [True]
+    M = loc.matrices[0]
+    np.testing.assert_array_equal(
+        Xt[0].frames[1], cv2.warpAffine(X[0].frames[1], M, (64, 64),
+                                        flags=cv2.INTER_LINEAR))
 
 
 def test_output_colour_and_dtype(casme):
@@ -294,11 +309,12 @@ def test_no_face_video_policy(shared_data, casme):
         FaceCropper().fit_transform([casme, clip])
     crop = FaceCropper(on_missing="center").fit([casme, clip])
     out = crop.transform([casme, clip])
-    assert crop.face_found_.tolist() == [True, False]
+    loc = crop.locate([casme, clip])
+    assert loc.face_found.tolist() == [True, False]
     assert out[1].landmarks is None and out[1].shape == (12, 128, 128)
     assert out[0].landmarks is not None
     # the centred square of the 960x540 frames, scaled to 128
-    np.testing.assert_allclose(crop.matrices_[1, :, :2], np.eye(2) * 128 / 540)
+    np.testing.assert_allclose(loc.matrices[1, :, :2], np.eye(2) * 128 / 540)
 
 
 def test_face_then_no_face_hevc_video(shared_data):
