@@ -24,6 +24,7 @@ __all__ = [
     "AttentionFeatureFusion",
     "mean_softmax",
     "min_input_size",
+    "select_confident_head",
 ]
 
 _BASE_WIDTHS = (64, 128, 256, 512)
@@ -193,21 +194,15 @@ class TemporalSpatialAttention(nn.Module):
 
 
 class _GlobalBranch(nn.Module):
-    """Global average pooling -> 1x1x1 convolution, broadcast back to the input."""
+    """Global average pooling over ``(H, W)``, broadcast back to the input's shape.
 
-    def __init__(self, channels):
-        super().__init__()
-        self.conv = _Conv3d(channels, channels, 1)
-
-    def forward(self, x):
-        return [self.conv(x.mean(dim=(2, 3, 4), keepdim=True)).expand_as(x)]
-
-
-class _SmoothPool(nn.Module):
-    """3x3x3 average pooling, stride 1, edge-replicated (works on 1-wide axes)."""
+    The fourth branch of RC1 and RC2 and the fourth branch of RC3 (Jin et al.
+    2024, Sec. 3, text of Figs. 4-6: "a global average pooling layer"): no
+    parameters; its fusion weight scales it.
+    """
 
     def forward(self, x):
-        return F.avg_pool3d(F.pad(x, (1,) * 6, mode="replicate"), 3, stride=1)
+        return [x.mean(dim=(3, 4), keepdim=True).expand_as(x)]
 
 
 class _Branch(nn.Module):
@@ -233,22 +228,28 @@ def _factorised(in_ch, out_ch, n, relu_last=True):
 
 
 class MultiScaleBlock(nn.Module):
-    """Multi-scale residual module (RC1, RC2 or RC3) with learnable branch weights.
+    """Multi-scale module RC1, RC2 or RC3 with adaptively weighted branch fusion.
 
-    The module's paths ``P_i`` (all ``C -> C`` channels) read the same input; their
-    outputs are fused with learnable weights normalised by a softmax (eq. 3.8 and
-    3.9 of [1]_), ``Y = sum_i softmax(a)_i P_i(X)``, and added to the input:
-    ``ReLU(X + Y)``. The weights start equal (``a = 0``).
+    The module's paths ``P_i`` (all ``C -> C`` channels, sizes kept by zero
+    padding) read the same input ``X``; their outputs are fused with learnable
+    scalar weights, ``K = sum_i w_i P_i(X)`` (eq. 3.8 of [1]_ for the four
+    outputs of RC1 and RC2, eq. 3.9 for the eight outputs of RC3), and the module
+    returns ``ReLU(X + K)``. The weights are plain parameters updated by
+    back-propagation ("updated by network adaptive learning"), not normalised
+    (the paper gives no normalisation); they start equal, ``w_i = 1 / n_paths``.
 
-    ``kind="rc1"``: a 1x1x1 convolution; 1x1x1 -> 3x3x3; 1x1x1 -> two stacked
-    3x3x3 (a 5x5x5 receptive field); global average pooling -> 1x1x1 (4 paths).
-    ``kind="rc2"``: a 1x1x1 convolution; 1x1x1 -> (1x1x7, 1x7x1, 7x1x1), a
-    factorised 7x7x7; 1x1x1 -> that factorised stack twice (13x13x13);
-    global average pooling -> 1x1x1 (4 paths).
-    ``kind="rc3"``: four trunks (1x1x1; 1x1x1 -> 3x3x3; 1x1x1 -> 3x3x3 -> 3x3x3;
-    3x3x3 average pooling with edge replication -> 1x1x1), each ending in a
-    horizontal (1x1x3) and a vertical (1x3x1) convolution: eight directional
-    outputs (8 paths).
+    ``kind="rc1"`` (Fig. 4): 1x1x1; 1x1x1 -> 3x3x3; 1x1x1 -> 3x3x3 -> 3x3x3 (two
+    stacked 3x3x3 in place of a 5x5x5); global average pooling (4 paths).
+
+    ``kind="rc2"`` (Fig. 5): 1x1x1; global average pooling; 1x1x1 -> (1x1x7,
+    1x7x1, 7x1x1), the factorised 7x7x7; 1x1x1 -> two such factorised stacks
+    (the paper's replacement of a 9x9x9) (4 paths).
+
+    ``kind="rc3"`` (Fig. 6): branch 1, 1x1x1 -> (1x1x3, 1x3x1, 3x1x1) -> three
+    parallel directional convolutions 1x1x3 (transverse), 1x3x1 (longitudinal)
+    and 3x1x1 (radial); branch 2, 1x1x1 -> the same three directional
+    convolutions; branch 3, 1x1x1; branch 4, global average pooling: eight
+    outputs from four branches (8 paths).
 
     Parameters
     ----------
@@ -257,14 +258,31 @@ class MultiScaleBlock(nn.Module):
     kind : {"rc1", "rc2", "rc3"}
         Which module.
     reduction : int, default=2
-        Inner paths work on ``C / reduction`` channels.
+        Inner paths work on ``C / reduction`` channels (the 1x1x1 dimensionality
+        reduction; the paper gives no ratio).
 
     Attributes
     ----------
     branches : torch.nn.ModuleList
         The branches; each returns a list of path outputs.
-    branch_logits : torch.nn.Parameter of shape (n_paths,)
-        The unnormalised fusion weights ``a``.
+    branch_weights : torch.nn.Parameter of shape (n_paths,)
+        The fusion weights ``w_i`` (``alpha, beta, gamma, delta, ...`` of eqs.
+        3.8-3.9).
+
+    Notes
+    -----
+    Jin et al. 2024, Sec. 3, eqs. 3.8-3.9 and Figs. 4-6. skmer's choices where
+    the text is silent or inconsistent: the module keeps an identity shortcut,
+    ``ReLU(X + K)`` (the modules are "integrated into" residual blocks; the
+    figures are not in the text we have); the inner paths reduce to ``C / 2``
+    channels with a 1x1x1 convolution and expand back with their last
+    convolution (RC2's factorised paths with a final 1x1x1); the pooling branch
+    averages over space only ("global spatial information") and is broadcast
+    back; RC2's fourth branch stacks two factorised 7x7x7 as the text says,
+    a 13x13x13 receptive field although the text calls it a replacement of a
+    9x9x9; eq. 3.9 writes the eighth output without a weight, here all eight
+    have one; "depth-separable" is read as the factorisation into 1-D kernels
+    that the text describes (full convolutions, not depthwise).
 
     References
     ----------
@@ -272,6 +290,15 @@ class MultiScaleBlock(nn.Module):
        on multi-scale 3D residual convolutional neural network", Mathematical
        Biosciences and Engineering 21(4), 5007-5031, 2024,
        :doi:`10.3934/mbe.2024221`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> rc3 = MultiScaleBlock(8, "rc3")
+    >>> rc3.branch_weights.shape
+    torch.Size([8])
+    >>> rc3(torch.zeros(1, 8, 2, 5, 5)).shape
+    torch.Size([1, 8, 2, 5, 5])
     """
 
     def __init__(self, channels, kind, reduction=2):
@@ -281,86 +308,127 @@ class MultiScaleBlock(nn.Module):
         def reduce_():
             return _conv_bn(c, m, 1)
 
+        def directional():
+            return [_conv_bn(m, c, k, relu=False)
+                    for k in ((1, 1, 3), (1, 3, 1), (3, 1, 1))]
+
         if kind == "rc1":
             branches = [
                 _Branch(nn.Identity(), [_conv_bn(c, c, 1, relu=False)]),
                 _Branch(reduce_(), [_conv_bn(m, c, 3, relu=False)]),
                 _Branch(nn.Sequential(reduce_(), _conv_bn(m, m, 3)),
                         [_conv_bn(m, c, 3, relu=False)]),
-                _GlobalBranch(c),
+                _GlobalBranch(),
             ]
         elif kind == "rc2":
             branches = [
                 _Branch(nn.Identity(), [_conv_bn(c, c, 1, relu=False)]),
+                _GlobalBranch(),
                 _Branch(nn.Sequential(reduce_(), _factorised(m, m, 7)),
                         [_conv_bn(m, c, 1, relu=False)]),
                 _Branch(nn.Sequential(reduce_(), _factorised(m, m, 7),
                                       _factorised(m, m, 7)),
                         [_conv_bn(m, c, 1, relu=False)]),
-                _GlobalBranch(c),
             ]
         elif kind == "rc3":
-            trunks = [
-                reduce_(),
-                nn.Sequential(reduce_(), _conv_bn(m, m, 3)),
-                nn.Sequential(reduce_(), _conv_bn(m, m, 3), _conv_bn(m, m, 3)),
-                nn.Sequential(_SmoothPool(), reduce_()),
-            ]
             branches = [
-                _Branch(t, [_conv_bn(m, c, (1, 1, 3), relu=False),
-                            _conv_bn(m, c, (1, 3, 1), relu=False)])
-                for t in trunks
+                _Branch(nn.Sequential(reduce_(), _factorised(m, m, 3)),
+                        directional()),
+                _Branch(reduce_(), directional()),
+                _Branch(nn.Identity(), [_conv_bn(c, c, 1, relu=False)]),
+                _GlobalBranch(),
             ]
         else:
             raise ValueError(f"kind must be 'rc1', 'rc2' or 'rc3'; got {kind!r}.")
         self.kind = kind
         self.branches = nn.ModuleList(branches)
         n_paths = sum(len(getattr(b, "heads", [None])) for b in branches)
-        self.branch_logits = nn.Parameter(torch.zeros(n_paths))
+        self.branch_weights = nn.Parameter(torch.full((n_paths,), 1.0 / n_paths))
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x):
         """Return ``ReLU(x + sum_i w_i P_i(x))``."""
-        weights = torch.softmax(self.branch_logits, dim=0)
         paths = [p for branch in self.branches for p in branch(x)]
-        y = sum(w.to(p.dtype) * p for w, p in zip(weights, paths, strict=True))
-        return self.relu(x + y)
+        k = sum(w.to(p.dtype) * p
+                for w, p in zip(self.branch_weights, paths, strict=True))
+        return self.relu(x + k)
+
+
+class _PooledBatchNorm(nn.BatchNorm3d):
+    """BatchNorm of pooled ``(N, C, 1, 1, 1)`` maps that also takes one sample.
+
+    With a single value per channel (a training batch of one sample, e.g. the
+    last mini-batch of an epoch) batch statistics do not exist; that batch is
+    then normalised with the running statistics instead of raising.
+    """
+
+    def forward(self, x):
+        if self.training and x.numel() == x.shape[1]:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+
+
+def _cam_branch(channels, hidden):
+    return nn.Sequential(
+        nn.Conv3d(channels, hidden, 1, bias=False), _PooledBatchNorm(hidden),
+        nn.ReLU(inplace=True),
+        nn.Conv3d(hidden, channels, 1, bias=False), _PooledBatchNorm(channels),
+    )
 
 
 class ChannelAttention(nn.Module):
-    """Channel attention map ``M(F) = sigmoid(MLP(AvgPool(F)) + MLP(MaxPool(F)))``.
+    """Channel attention map (CAM) ``M(X) = sigmoid(L_avg(X) + L_max(X))``.
 
-    Eq. 3.10 of Jin et al. (2024): global average and global max pooling over
-    ``(T, H, W)`` feed one shared two-layer perceptron (``C -> C / r -> C``, as
-    1x1x1 convolutions); the output has shape ``(N, C, 1, 1, 1)``.
+    Eq. 3.10 of Jin et al. (2024): ``L_avg(X) = B(f(ReLU(B(f(AvgPool(X))))))``,
+    where ``f`` are 1x1x1 (point-wise) convolutions, the first reducing the
+    channels to ``C / r`` and the second restoring them, and ``B`` batch
+    normalisation; the second branch ``L_max`` is the same on global max
+    pooling, with its own convolutions. Pooling is over ``(T, H, W)``; the
+    output has shape ``(N, C, 1, 1, 1)``.
 
     Parameters
     ----------
     channels : int
         Channels ``C``.
     reduction : int, default=16
-        Hidden width ``max(C // reduction, 1)``.
+        Channel scaling ratio ``r``: hidden width ``max(C // r, 1)`` (the paper
+        gives no value).
+
+    Attributes
+    ----------
+    avg_branch, max_branch : torch.nn.Sequential
+        ``L_avg`` and ``L_max`` (convolution, BN, ReLU, convolution, BN).
+
+    Notes
+    -----
+    A training batch of a single sample is normalised with the running
+    statistics (batch statistics of one value per channel do not exist).
     """
 
     def __init__(self, channels, reduction=16):
         super().__init__()
         hidden = max(channels // reduction, 1)
-        self.mlp = nn.Sequential(
-            nn.Conv3d(channels, hidden, 1), nn.ReLU(inplace=True),
-            nn.Conv3d(hidden, channels, 1),
-        )
+        self.avg_branch = _cam_branch(channels, hidden)
+        self.max_branch = _cam_branch(channels, hidden)
 
     def forward(self, x):
         """Return the attention weights in (0, 1), shape ``(N, C, 1, 1, 1)``."""
         avg = x.mean(dim=(2, 3, 4), keepdim=True)
         mx = x.amax(dim=(2, 3, 4), keepdim=True)
-        return torch.sigmoid(self.mlp(avg) + self.mlp(mx))
+        return torch.sigmoid(self.avg_branch(avg) + self.max_branch(mx))
 
 
 class AttentionFeatureFusion(nn.Module):
-    """Attention feature fusion (AFFA): ``Z = M(X + Y) X + (1 - M(X + Y)) Y``.
+    """Attention feature fusion (AFFA): two fusion operations of eq. 3.11.
 
-    Eq. 3.11 of Jin et al. (2024), with ``M`` the :class:`ChannelAttention` map.
+    Eq. 3.11 of Jin et al. (2024), ``Z = M(X + Y) X + (1 - M(X + Y)) Y`` with
+    ``M`` a :class:`ChannelAttention` map, applied twice as the paper says ("two
+    attentional feature networks", "one AFFA corresponds to 2 fusion
+    operations", "Z is the output after two fusion operations"): the first fusion
+    ``Z1 = M1(X + Y) X + (1 - M1(X + Y)) Y`` replaces the plain sum in the second,
+    ``Z = M2(Z1) X + (1 - M2(Z1)) Y`` (the iterative attentional feature fusion
+    of Dai et al., WACV 2021).
 
     Parameters
     ----------
@@ -368,16 +436,24 @@ class AttentionFeatureFusion(nn.Module):
         Channels of ``X`` and ``Y``.
     reduction : int, default=16
         Reduction of the channel attention.
+
+    Attributes
+    ----------
+    cam1, cam2 : ChannelAttention
+        The attention maps of the first and the second fusion.
     """
 
     def __init__(self, channels, reduction=16):
         super().__init__()
-        self.cam = ChannelAttention(channels, reduction)
+        self.cam1 = ChannelAttention(channels, reduction)
+        self.cam2 = ChannelAttention(channels, reduction)
 
     def forward(self, x, y):
         """Fuse two maps of one shape."""
-        m = self.cam(x + y)
-        return m * x + (1.0 - m) * y
+        m1 = self.cam1(x + y)
+        z1 = m1 * x + (1.0 - m1) * y
+        m2 = self.cam2(z1)
+        return m2 * x + (1.0 - m2) * y
 
 
 class MSRes3D(nn.Module):
@@ -394,12 +470,16 @@ class MSRes3D(nn.Module):
       stride 2;
     - the multi-scale modules RC1, RC2 and RC3 (:class:`MultiScaleBlock`) after
       blocks 2, 3 and 4;
-    - attention feature fusion (:class:`AttentionFeatureFusion`) top-down: block
-      5's map is upsampled by a stride-2 transposed convolution to block 4's size
-      and fused with it, the result with block 3, then with block 2;
-    - the discriminative network: four heads, one on each of block 5's map and the
-      three fused maps, each global average pooling -> FC -> ReLU -> dropout ->
-      FC.
+    - the multi-scale temporal fusion: each of blocks 5, 4 and 3 is upsampled
+      by a stride-2 transposed convolution to the size of the block before it
+      and fused with that block by attention feature fusion
+      (:class:`AttentionFeatureFusion`): ``AFFA(up(X5), X4)``, ``AFFA(up(X4),
+      X3)``, ``AFFA(up(X3), X2)``;
+    - four outputs (block 5's map and the three fused maps), each with two fully
+      connected layers (global average pooling -> FC -> ReLU -> dropout -> FC);
+      training takes a cross-entropy per output, and the discriminative rule
+      :func:`select_confident_head` picks, for every sample, the output that
+      decides.
 
     Parameters
     ----------
@@ -448,13 +528,14 @@ class MSRes3D(nn.Module):
     -----
     ``forward`` returns the logits of all heads as one tensor of shape
     ``(N, 4, n_classes)`` (deepest head first). Training sums the four heads'
-    cross-entropies (:class:`MultiHeadCrossEntropyLoss`); the decision is the
-    class of highest mean softmax probability over the four heads
-    (:func:`mean_softmax`).
+    cross-entropies (:class:`MultiHeadCrossEntropyLoss`); the decision takes, for
+    every sample, the softmax of the most confident head
+    (:func:`select_confident_head`; :func:`mean_softmax`, the mean over the
+    heads, is the alternative).
 
     With the defaults (3 input channels, 3 classes, ``width=1``) the network has
-    71,110,692 trainable parameters; the count does not depend on the input size
-    (global pooling before the heads).
+    69,748,328 trainable parameters (4,420,106 at ``width=0.25``); the count does
+    not depend on the input size (global pooling before the heads).
 
     Sizes: every stride-2 stage maps a size ``s`` to ``ceil(s / 2)``. The
     paper's 16x134x134 input gives 16x67x67 after block 1, 8x34x34 (block 2),
@@ -469,25 +550,37 @@ class MSRes3D(nn.Module):
     counterpart with the same number of parameters (and it is run as such: on a
     one-frame input each 3-D convolution calls the 2-D convolution of its live
     temporal slice, the same result without the work on the padding). The
-    spatial size is not
-    changed: 28x28 images pass the 17x17 minimum (block 5 sees 1x1), and
-    upsampling them to the paper's 134x134 would multiply the cost by about 23
-    without adding information; resample beforehand to try it.
+    spatial size is not changed: 28x28 images pass the 17x17 minimum (block 5
+    sees 1x1), and upsampling them to the paper's 134x134 would multiply the cost
+    by about 23 without adding information; resample beforehand to try it.
 
-    The full text of [1]_ was not available to us beyond its abstract and the
-    description in skmer's issue; these are skmer's choices where it is silent:
-    the paper calls its backbone "3D-ResNet50" but counts 6, 8, 12 and 6
-    convolution layers in blocks 2-5 with every two forming a residual unit, which
-    is the 3-4-6-3 layout of two-convolution (basic) units used here; projection
-    (1x1x1 convolution) shortcuts where the shape changes; the RC modules sit
-    inline (their output feeds the next block and the fusion path) with an
-    identity residual and a softmax over the branch weights; RC1's pooling branch
-    is global average pooling broadcast back to the map, also used as RC2's
-    fourth branch; RC3's "eight directional outputs" are a horizontal and a
-    vertical convolution on each of four trunks; the temporal attention is a
-    per-frame channel-pooled score; transposed convolutions are 3x3x3, stride 2
-    (1x2x2 without temporal strides) followed by BN and ReLU, and produce exactly
-    the lateral map's size; the heads' hidden width is 256 with dropout 0.5.
+    Fidelity to Jin et al. 2024 [1]_ (Sec. 3; the network of Fig. 3). As in the
+    paper: the 134x134x16 input it was designed for (any size from
+    :func:`min_input_size` up is accepted); block 1 a 3x7x7 convolution; blocks
+    2-5 with 6, 8, 12 and 6 convolution layers, every two forming a residual
+    unit (the 3-4-6-3 layout of two-convolution units, although the paper calls
+    the backbone "3D-ResNet50"); temporal and spatial attention after block 1;
+    RC1, RC2 and RC3 after blocks 2, 3 and 4 with learned fusion weights (eqs.
+    3.8-3.9, see :class:`MultiScaleBlock`); CAM (eq. 3.10) and the two-operation
+    AFFA (eq. 3.11); the pairwise transposed-convolution fusion of blocks 5/4,
+    4/3 and 3/2; four outputs with two fully connected layers and a
+    cross-entropy each. skmer's choices where the text is silent: channel widths
+    ``64, 128, 256, 512`` (times ``width``) and strides as in the 3-D ResNets of
+    [2]_ (block 1 stride 1x2x2, a 3x3x3 max-pooling opening block 2, blocks 3-5
+    stride 2), projection (1x1x1) shortcuts where the shape changes; the RC
+    modules sit inline (their output feeds the next block and is the block's
+    ``X_b`` in the fusion); the design of the temporal and spatial attention (a
+    per-frame channel-pooled score, then CBAM's spatial map: the paper names
+    them only); transposed convolutions 3x3x3, stride 2 (1x2x2 without temporal
+    strides), followed by BN and ReLU, producing exactly the lateral map's size;
+    the heads pool globally before their two fully connected layers (the paper
+    applies the layers to the 5-D maps, whose flattened sizes would tie the
+    parameter count to the input size: 151 M weights in the first layer of the
+    block-2 head alone at 134x134x16), with a hidden width of 256 and dropout
+    0.5; the rule choosing the output (the paper's "discriminative network"
+    compares the four softmax outputs and their cross-entropies, which needs
+    labels; at prediction the most confident output is taken, see
+    :func:`select_confident_head`).
 
     References
     ----------
@@ -611,16 +704,18 @@ class MSRes3D(nn.Module):
         x3 = self.rc2(self.layer3(x2))
         x4 = self.rc3(self.layer4(x3))
         x5 = self.layer5(x4)
+        # pairwise, not cascaded (Sec. 3): each block's own output is upsampled and
+        # fused with the block before it
         f4 = self.fuse4(self._up(self.up5, self.up_bn5, x5, x4), x4)
-        f3 = self.fuse3(self._up(self.up4, self.up_bn4, f4, x3), x3)
-        f2 = self.fuse2(self._up(self.up3, self.up_bn3, f3, x2), x2)
+        f3 = self.fuse3(self._up(self.up4, self.up_bn4, x4, x3), x3)
+        f2 = self.fuse2(self._up(self.up3, self.up_bn3, x3, x2), x2)
         logits = [head(f) for head, f in zip(self.heads, (x5, f4, f3, f2),
                                              strict=True)]
         return torch.stack(logits, dim=1)
 
 
 def mean_softmax(logits):
-    """Decision rule of :class:`MSRes3D`: the mean of the heads' softmax outputs.
+    """Alternative decision rule: the mean of the heads' softmax outputs.
 
     Parameters
     ----------
@@ -643,8 +738,55 @@ def mean_softmax(logits):
     return proba.mean(dim=1) if proba.ndim == 3 else proba
 
 
+def select_confident_head(logits):
+    """Discriminative output selection of :class:`MSRes3D`: the most confident head.
+
+    For every sample, the head whose softmax output has the highest top
+    probability (equivalently, the lowest cross-entropy against its own
+    decision) is chosen, and its softmax output is returned. Ties go to the
+    deepest head (the first).
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (N, n_heads, n_classes) or (N, n_classes)
+        Head logits; a 2-D input is one head.
+
+    Returns
+    -------
+    proba : torch.Tensor of shape (N, n_classes)
+        The chosen head's class probabilities (rows sum to 1).
+
+    Notes
+    -----
+    Jin et al. 2024 (Sec. 3, "discriminative network", Fig. 9) pass each of the
+    four outputs through two fully connected layers and a softmax and compute a
+    cross-entropy per output, so that the optimal one of the four results can be
+    chosen and given as the final result. The loss of an output needs the label;
+    on unlabelled samples the comparable quantity is each output's cross-entropy
+    against its own predicted class, ``-log max_c p_c``, and the output with the
+    lowest one is chosen. The paper does not say more.
+
+    Examples
+    --------
+    >>> import torch
+    >>> logits = torch.zeros(1, 4, 3)
+    >>> logits[0, 2] = torch.tensor([0.0, 3.0, 0.0])  # head 2 is the surest
+    >>> select_confident_head(logits).argmax(dim=1).tolist()
+    [1]
+    """
+    proba = torch.softmax(logits.float(), dim=-1)
+    if proba.ndim == 2:
+        return proba
+    best = proba.amax(dim=-1).argmax(dim=1)  # first maximum: the deepest head
+    return proba[torch.arange(proba.shape[0], device=proba.device), best]
+
+
 class MultiHeadCrossEntropyLoss(nn.Module):
     """Sum of the cross-entropies of every head of a multi-head output.
+
+    Jin et al. 2024 (Sec. 3, discriminative network) compute a cross-entropy
+    loss for each of the four outputs; they do not say how the four are
+    combined, and skmer trains on their sum (all outputs learn).
 
     Parameters
     ----------
