@@ -48,6 +48,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmer._core import ClipSequence
+from skmer._core._validation import _check_index
 from skmer.utils._compat import (
     Interval,
     StrOptions,
@@ -629,21 +630,12 @@ def _cast(out, dtype, output):
     return np.asarray(out, dtype=np.float32)  # bool and other dtypes
 
 
-def _frame_index(value, name, default, i, n, prefix):
-    value = default if value is None else value
-    if isinstance(value, bool) or not isinstance(value, Integral | np.integer):
-        raise ValueError(f"{prefix}clip {i} has {name}={value!r}; it must be an int.")
-    if not 0 <= value < n:
-        raise ValueError(
-            f"{prefix}clip {i} has {name}={value} outside its {n} frames.")
-    return int(value)
-
-
 def _onset_apex(clip, i, prefix):
     """Onset and apex indices for the two-frame mode (defaults: 0, n // 2)."""
     n = clip.frames.shape[0]
-    onset = _frame_index(clip.onset, "onset", 0, i, n, prefix)
-    apex = _frame_index(clip.apex, "apex", n // 2, i, n, prefix)
+    where = f"{prefix}clip {i}: "
+    onset = _check_index(0 if clip.onset is None else clip.onset, "onset", n, where)
+    apex = _check_index(n // 2 if clip.apex is None else clip.apex, "apex", n, where)
     if apex <= onset:
         raise ValueError(
             f"{prefix}clip {i}: mode='two-frame' needs the apex after the onset, got "

@@ -461,7 +461,7 @@ def test_n_jobs_and_pickle():
     ({}, "one-frame", "at least 2"),
     ({"mode": "two-frame"}, "one-frame", "at least 2"),
     ({"mode": "two-frame"}, "onset-is-apex", "apex after the onset"),
-    ({"mode": "two-frame"}, "apex-outside", "apex=9 outside"),
+    ({"mode": "two-frame"}, "apex-outside", "apex=9 lies outside"),
 ])
 def test_bad_input(params, clips, match):
     frames, X = _clips()
