@@ -4,6 +4,7 @@ This is the only subpackage of skmer that imports torch.
 """
 
 from skmer.models._artnet import ARTNetClassifier, make_artnet_pipeline
+from skmer.models._augment import RandomShiftFlip
 from skmer.models._mol import MOLClassifier
 from skmer.models._msres3d import MSRes3DClassifier
 from skmer.models._skorch import (
@@ -56,6 +57,7 @@ __all__ = [
     "MSRes3DClassifier",
     "OffApexNet",
     "OffApexNetClassifier",
+    "RandomShiftFlip",
     "STSTNet",
     "STSTNetClassifier",
     "get_model",

@@ -1,6 +1,11 @@
-"""Preprocessing of micro-expression clips: temporal selection and resampling,
-magnification, optical flow and strain (also of magnified onset/apex pairs), and
-train-time augmentation."""
+"""Preprocessing of micro-expression clips: face cropping, temporal selection and
+resampling, magnification, optical flow and strain (also of magnified onset/apex
+pairs).
+
+Nothing here imports torch (train-time augmentation of network batches,
+``RandomShiftFlip``, lives in :mod:`skmer.models`); ``method="raft"`` reaches
+:mod:`skmer.models` through the flow-method registry of ``_flow_registry.py``.
+"""
 
 from skmer.preprocessing._amplified import (
     AmplifiedFlow,
@@ -8,7 +13,6 @@ from skmer.preprocessing._amplified import (
     amplified_flow,
     check_alphas,
 )
-from skmer.preprocessing._augment import RandomShiftFlip
 from skmer.preprocessing._face import (
     FaceCropper,
     crop_face,
@@ -41,7 +45,6 @@ __all__ = [
     "Magnifier",
     "OnsetApexPairs",
     "OpticalStrain",
-    "RandomShiftFlip",
     "TemporalResampler",
     "amplified_flow",
     "check_alphas",

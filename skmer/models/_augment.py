@@ -3,7 +3,9 @@
 Augmentation changes the training samples every epoch; it must not change the
 number of samples that a scikit-learn pipeline sees, nor touch the test fold.  So it
 is a plain callable applied to mini-batches *inside* training (e.g. in a skorch
-``collate_fn`` or dataset), never a ``Pipeline`` step.
+``collate_fn`` or dataset), never a ``Pipeline`` step.  It lives next to the networks
+that use it (:class:`~skmer.models.MSRes3DClassifier`) because it augments
+``torch.Tensor`` batches as well as arrays.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.utils import check_random_state
 
 __all__ = ["RandomShiftFlip"]
@@ -83,7 +86,7 @@ class RandomShiftFlip:
     Examples
     --------
     >>> import numpy as np
-    >>> from skmer.preprocessing._augment import RandomShiftFlip
+    >>> from skmer.models import RandomShiftFlip
     >>> X = np.arange(2 * 3 * 8 * 8, dtype=np.float32).reshape(2, 3, 8, 8)
     >>> aug = RandomShiftFlip(max_shift=2, flow_channels=(0,), random_state=0)
     >>> aug(X).shape
@@ -217,8 +220,6 @@ class RandomShiftFlip:
                 if is_array:
                     sample = np.where(mask, sample, np.zeros((), dtype=sample.dtype))
                 else:
-                    import torch
-
                     mask_t = torch.as_tensor(mask, device=sample.device)
                     sample = torch.where(mask_t, sample,
                                          torch.zeros((), dtype=sample.dtype,
@@ -231,8 +232,6 @@ class RandomShiftFlip:
             out.append(sample)
         if is_array:
             return np.stack(out).astype(X.dtype, copy=False)
-        import torch
-
         return torch.stack(out)
 
     def __repr__(self):
@@ -246,6 +245,4 @@ def _take(a, idx, axis, is_array):
     """Gather ``idx`` along ``axis`` (always a new array / tensor)."""
     if is_array:
         return np.take(a, idx, axis=axis)
-    import torch
-
     return a.index_select(axis % a.ndim, torch.as_tensor(idx, device=a.device))

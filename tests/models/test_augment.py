@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skmer.preprocessing._augment import RandomShiftFlip
+from skmer.models import RandomShiftFlip
 
 
 def _batch(shape=(6, 3, 10, 12), seed=0):
