@@ -73,8 +73,8 @@ class MSRes3DClassifier(FlowNetClassifier):
         Class weighting of every head's cross-entropy.
     augment : {"shift-flip"}, callable or None, default="shift-flip"
         Training-time augmentation of each mini-batch (never of the samples that
-        are predicted). ``"shift-flip"``: :class:`~skmer.preprocessing._augment.
-        RandomShiftFlip` with ``max_shift``, ``p_flip=0.5``, ``flow_channels`` and
+        are predicted). ``"shift-flip"``: :class:`~skmer.models.RandomShiftFlip`
+        with ``max_shift``, ``p_flip=0.5``, ``flow_channels`` and
         ``flow_max``, seeded from ``random_state``. A callable takes and returns a
         ``torch.Tensor`` batch ``(B, C, T, H, W)`` or ``(B, C, H, W)``; it should be
         a module-level object so that the classifier pickles. None: no
@@ -400,7 +400,7 @@ class MSRes3DClassifier(FlowNetClassifier):
             return None
         if callable(self.augment):
             return self.augment
-        from skmer.preprocessing._augment import RandomShiftFlip
+        from skmer.models._augment import RandomShiftFlip
 
         max_shift = self.max_shift
         if max_shift is None:
