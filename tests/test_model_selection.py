@@ -167,7 +167,10 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path):
     os.environ["SKMER_TEST_FIT_LOG"] = str(log)
     try:
         X, y, groups, _ = make_data()
-        rep = evaluate_loso(SlowNearestMean(), X, y, groups, results_dir=results)
+        # n_jobs=1: the fits are counted through an environment variable, which
+        # worker processes started by an earlier test would not see
+        rep = evaluate_loso(SlowNearestMean(), X, y, groups, results_dir=results,
+                            n_jobs=1)
     finally:
         del os.environ["SKMER_TEST_FIT_LOG"]
     assert rep.n_reused == n_done
@@ -202,7 +205,8 @@ def test_training_groups_reach_an_inner_grouped_grid_search():
 
     search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]},
                           cv=SpyGroupKFold(3))
-    rep = evaluate_loso(search, X, y, groups)
+    # n_jobs=1: the spy records in this process
+    rep = evaluate_loso(search, X, y, groups, n_jobs=1)
     assert len(seen) == 10
     all_groups = set(groups)
     for inner, test_group in zip(seen, sorted(all_groups)):
@@ -210,7 +214,7 @@ def test_training_groups_reach_an_inner_grouped_grid_search():
     # inside a Pipeline, the step that takes groups gets them as <step>__groups
     seen.clear()
     pipe = Pipeline([("scale", StandardScaler()), ("search", search)])
-    rep2 = evaluate_loso(pipe, X, y, groups)
+    rep2 = evaluate_loso(pipe, X, y, groups, n_jobs=1)
     assert len(seen) == 10 and rep2.n_folds == rep.n_folds == 10
     with pytest.raises(ValueError, match="route_groups"):
         evaluate_loso(search, X, y, groups, route_groups="groups")
