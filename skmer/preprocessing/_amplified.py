@@ -67,7 +67,7 @@ DEFAULT_ALPHAS = (0.0, 2.0, 4.0, 8.0)
 AMPLIFIED_FLOW_METHODS = tuple(dict.fromkeys((*FLOW_METHODS, "raft")))
 
 
-def check_alphas(alphas, name="alphas"):
+def check_alphas(alphas: Sequence[float], name: str = "alphas") -> tuple[float, ...]:
     """Validate amplification factors: a non-empty sequence of finite floats >= 0.
 
     Parameters
