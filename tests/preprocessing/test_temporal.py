@@ -303,6 +303,64 @@ def test_sts_keyframes_golden():
         sts_keyframes(frames, 9)
 
 
+def _sts_clip():
+    # 6 frames of 8x8: every row is the ramp 0, 8, ..., 56; at t=2 the texture
+    # moves one pixel right (edge pixel repeated); at t=4 one pixel brightens by 100
+    ramp = np.arange(0.0, 64.0, 8.0)
+    frames = np.tile(ramp, (6, 8, 1))
+    frames[2:, :, 1:] = ramp[:-1]
+    frames[4:, 3, 4] += 100.0
+    return frames
+
+
+def test_sts_keyframes_eq_3_1_nearest_pixel_matching_golden():
+    frames = _sts_clip()
+    # by hand, radius 1: frames 1, 3, 5 repeat their predecessor (0); at t=2 every
+    # shifted pixel finds its old value one pixel to the left (x=1 finds 0 at x=0),
+    # so 0; at t=4 the pixel (y=3, x=4) = 124 meets 16, 24, 32 around x=4 in the
+    # previous slice: |124 - 32| = 92, over 8 rows x 8 pixels
+    idx, scores = sts_keyframes(frames, 2, return_scores=True)
+    np.testing.assert_allclose(scores, [0, 0, 0, 0, 92 / 64, 0])
+    assert idx.tolist() == [0, 4]
+    # the old rule (plain differences of horizontal and vertical slices) kept the
+    # shift at t=2 (mean change 7 > 100 / 64): [0, 2]
+    assert sts_keyframes(frames, 3).tolist() == [0, 1, 4]  # tie: earlier frame
+    # radius 0: no matching, the plain difference of the horizontal slices
+    idx0, scores0 = sts_keyframes(frames, 2, search_radius=0, return_scores=True)
+    np.testing.assert_allclose(scores0, [0, 0, 7, 0, 100 / 64, 0])
+    assert idx0.tolist() == [0, 2]
+    # only horizontal slices (eq. 3.1): with one slice (row 4) the change in row 3
+    # is not seen
+    _, one = sts_keyframes(frames, 2, n_slices=1, return_scores=True)
+    np.testing.assert_allclose(one, 0.0)
+    with pytest.raises(ValueError, match="search_radius"):
+        sts_keyframes(frames, 2, search_radius=-1)
+
+
+def test_sts_nearest_pixel_matching_radius_and_borders():
+    # one 1x5 slice: at t=1 the texture moves 2 px left; radius 2 matches it
+    # everywhere except the last two pixels, which meet only x-2..x+2 in the slice
+    f0 = np.array([[0.0, 10.0, 40.0, 90.0, 160.0]])
+    f1 = np.array([[40.0, 90.0, 160.0, 160.0, 160.0]])
+    frames = np.stack([f0, f1])
+    _, s1 = sts_keyframes(frames, 1, search_radius=1, return_scores=True)
+    # r=1: |40-10|=30, |90-40|=50, |160-90|=70, 0 (x=3 meets 160), 0 (x=4)
+    np.testing.assert_allclose(s1, [0, (30 + 50 + 70) / 5])
+    _, s2 = sts_keyframes(frames, 1, search_radius=2, return_scores=True)
+    np.testing.assert_allclose(s2, [0, 0])
+    _, s9 = sts_keyframes(frames, 1, search_radius=9, return_scores=True)
+    np.testing.assert_allclose(s9, [0, 0])  # a radius beyond the slice is fine
+
+
+def test_keyframe_selector_sts_uses_matching():
+    frames = _sts_clip().astype(np.uint8)
+    out = KeyframeSelector("sts", n_keyframes=2).fit_transform([frames])
+    np.testing.assert_array_equal(out[0].frames, frames[[0, 4]])
+    old = KeyframeSelector("sts", n_keyframes=2, search_radius=0).fit_transform(
+        [frames])
+    np.testing.assert_array_equal(old[0].frames, frames[[0, 2]])
+
+
 def test_keyframe_selector_sts():
     rng = np.random.default_rng(7)
     frames = np.repeat(rng.integers(0, 200, (1, 10, 10)), 12, axis=0).astype(np.uint8)
