@@ -20,7 +20,7 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator
 
-from skmer.models._skorch import FlowNetClassifier, _is_cuda
+from skmer.models._skorch import FlowNetClassifier
 from skmer.models.nets.mol import (
     MOL,
     N_LANDMARKS,
@@ -662,7 +662,7 @@ class MOLClassifier(FlowNetClassifier):
         y_infer : tuple of torch.Tensor
             ``(logits, flow, landmarks)``.
         """
-        return NeuralNetClassifier.infer(self, x, **fit_params)
+        return self._infer_on_device(x, fit_params, channels_last=False)
 
     def train_step(self, batch: tuple, **fit_params) -> dict:
         """One optimisation step; mixed precision with gradient scaling on CUDA.
@@ -717,7 +717,7 @@ class MOLClassifier(FlowNetClassifier):
         y_infer : tuple of torch.Tensor
             ``(logits, flow, landmarks)``.
         """
-        if not _is_cuda(self.device):
+        if not self._on_cuda():
             return NeuralNetClassifier.evaluation_step(self, batch, training=training)
         with torch.autocast("cuda", dtype=torch.float16):
             out = NeuralNetClassifier.evaluation_step(self, batch, training=training)
@@ -764,8 +764,7 @@ class MOLClassifier(FlowNetClassifier):
         Xa, targets = self._fit_arrays(X, y, reset=True)
         if not self.warm_start or not self.initialized_:
             self.initialize()
-        with self._resolved_device():
-            NeuralNetClassifier.partial_fit(self, Xa, targets, **fit_params)
+        NeuralNetClassifier.partial_fit(self, Xa, targets, **fit_params)
         return self
 
     def partial_fit(self, X: Sequence[Clip | np.ndarray] | ClipSequence, y: ArrayLike,
@@ -791,8 +790,7 @@ class MOLClassifier(FlowNetClassifier):
         if not self.initialized_ or "_label_classes_" not in self.__dict__:
             return self.fit(X, y, **fit_params)
         Xa, targets = self._fit_arrays(X, y, reset=False)
-        with self._resolved_device():
-            NeuralNetClassifier.partial_fit(self, Xa, targets, **fit_params)
+        NeuralNetClassifier.partial_fit(self, Xa, targets, **fit_params)
         return self
 
     # -------------------------------------------------------------- prediction

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,10 +14,11 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, LRScheduler
 from skorch.dataset import Dataset, unpack_data
-from skorch.utils import TeeGenerator
+from skorch.utils import TeeGenerator, to_device, to_tensor
 from torch.utils.data import DataLoader
 
 from skmer.models.nets import OffApexNet, STSTNet
+from skmer.utils._tags import with_skmer_tags
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -289,21 +290,75 @@ class FlowNetClassifier(NeuralNetClassifier):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ device
-    @contextmanager
-    def _resolved_device(self):
-        """Temporarily replace ``device="auto"`` by the concrete device."""
-        requested = self.device
-        if requested != "auto":
-            yield
-            return
-        self.device = _resolve_device(requested)
-        try:
-            yield
-        finally:
-            self.device = requested
+    # skorch reads the ``device`` parameter wherever it moves a module or a batch.
+    # ``device="auto"`` is no torch device, and a hyper-parameter must keep the
+    # value the user gave: the device is resolved once into ``device_`` in
+    # ``initialize``, and the few skorch methods that read ``self.device`` are
+    # overridden below to read ``_compute_device()`` instead.
+    def _compute_device(self):
+        """The concrete device: ``device_`` once initialised, else resolved now."""
+        device = self.__dict__.get("device_")
+        return device if device is not None else _resolve_device(self.device)
 
     def _on_cuda(self):
-        return _is_cuda(getattr(self, "device_", _resolve_device(self.device)))
+        return _is_cuda(self._compute_device())
+
+    def _place(self, names):
+        device = self._compute_device()
+        for name in names:
+            part = getattr(self, name + "_")
+            if isinstance(part, torch.nn.Module):
+                part = self.torch_compile(to_device(part, device), name=name)
+                setattr(self, name + "_", part)
+
+    def _reinit_message(self, kind, names, reason):
+        if not (self.initialized_ and self.verbose):
+            return
+        kwargs = {}
+        for name in names:
+            kwargs.update(self.get_params_for(name))
+        print(reason or self._format_reinit_msg(kind, kwargs))
+
+    def _initialize_module(self, reason=None):
+        # skorch's own version moves the modules to ``self.device``
+        with self._current_init_context("module"):
+            self._reinit_message("module", self._modules, reason)
+            self.initialize_module()
+            self._place(self._modules)
+        return self
+
+    def _initialize_criterion(self, reason=None):
+        with self._current_init_context("criterion"):
+            self._reinit_message("criterion", self._criteria, reason)
+            self.initialize_criterion()
+            self._place(self._criteria)
+        return self
+
+    def get_loss(self, y_pred: torch.Tensor, y_true: torch.Tensor,
+                 X: ArrayLike | None = None, training: bool = False) -> torch.Tensor:
+        """Return the loss of a batch (on the resolved device).
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+            The module's outputs.
+        y_true : torch.Tensor or array-like
+            The targets.
+        X : array-like, default=None
+            The inputs (unused).
+        training : bool, default=False
+            Whether in training mode (unused).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The criterion's value.
+        """
+        y_true = to_tensor(y_true, device=self._compute_device())
+        if isinstance(self.criterion_, torch.nn.NLLLoss):
+            # skorch's NeuralNetClassifier: the module outputs probabilities
+            y_pred = torch.log(y_pred + torch.finfo(y_pred.dtype).eps)
+        return self.criterion_(y_pred, y_true)
 
     # ------------------------------------------------------------ input checks
     def _module_params(self):
@@ -479,9 +534,8 @@ class FlowNetClassifier(NeuralNetClassifier):
         if self.random_state is not None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             torch.manual_seed(seed)
-        with self._resolved_device():
-            self.device_ = self.device
-            super().initialize()
+        self.device_ = _resolve_device(self.device)
+        super().initialize()
         if _is_cuda(self.device_):
             self.module_ = _channels_last(self.module_)
             self.grad_scaler_ = torch.amp.GradScaler("cuda")
@@ -521,8 +575,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         if not self.warm_start or not self.initialized_:
             self.initialize()
         self.input_shape_ = tuple(X.shape[1:])
-        with self._resolved_device():
-            super().partial_fit(X, y_enc, **fit_params)
+        super().partial_fit(X, y_enc, **fit_params)
         return self
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: None = None,
@@ -549,8 +602,7 @@ class FlowNetClassifier(NeuralNetClassifier):
             return self.fit(X, y, **fit_params)
         X = self._validate_X(X, reset=False)
         y_enc = self._encode(y, len(X))
-        with self._resolved_device():
-            super().partial_fit(X, y_enc, **fit_params)
+        super().partial_fit(X, y_enc, **fit_params)
         return self
 
     def infer(self, x: torch.Tensor, **fit_params) -> torch.Tensor:
@@ -568,9 +620,19 @@ class FlowNetClassifier(NeuralNetClassifier):
         y_infer : torch.Tensor
             The logits.
         """
-        if _is_cuda(self.device) and isinstance(x, torch.Tensor):
-            x = _as_channels_last(x.to(self.device, non_blocking=True))
-        return super().infer(x, **fit_params)
+        return self._infer_on_device(x, fit_params, channels_last=True)
+
+    def _infer_on_device(self, x, fit_params, *, channels_last):
+        """skorch's ``infer`` on the resolved device (``channels_last`` on CUDA)."""
+        device = self._compute_device()
+        if isinstance(x, torch.Tensor):
+            x = x.to(device, non_blocking=True)
+            if channels_last and _is_cuda(device):
+                x = _as_channels_last(x)
+        x = to_tensor(x, device=device)
+        if isinstance(x, Mapping):
+            return self.module_(**self._merge_x_and_fit_params(x, fit_params))
+        return self.module_(x, **fit_params)
 
     def train_step(self, batch: tuple, **fit_params) -> dict:
         """One optimisation step; mixed precision with gradient scaling on CUDA.
@@ -623,7 +685,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         y_infer : torch.Tensor
             The logits.
         """
-        if not _is_cuda(self.device):
+        if not self._on_cuda():
             return super().evaluation_step(batch, training=training)
         with torch.autocast("cuda", dtype=torch.float16):
             return _to_float(super().evaluation_step(batch, training=training))
@@ -647,8 +709,9 @@ class FlowNetClassifier(NeuralNetClassifier):
         yp : torch.Tensor
             Outputs of one batch.
         """
-        with self._resolved_device():
-            yield from super().forward_iter(X, training=training, device=device)
+        if device == "auto":  # skorch's scoring callbacks pass ``net.device``
+            device = self._compute_device()
+        yield from super().forward_iter(X, training=training, device=device)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Return class probabilities (columns in the order of ``classes_``).
@@ -852,6 +915,75 @@ class STSTNetClassifier(FlowNetClassifier):
             verbose=verbose,
             **kwargs,
         )
+
+
+    def __sklearn_tags__(self):
+        # the fold-batched engine (skmer.models._engine) trains this network's
+        # LOSO folds x seeds at once; evaluate_loso chooses it by this tag
+        return with_skmer_tags(super().__sklearn_tags__(), fold_batching=True)
+
+    def _fold_batched_available(self) -> bool:
+        """Whether ``evaluate_loso(engine="auto")`` should use the engine.
+
+        True on CUDA when the engine supports these settings. On the CPU the
+        per-fold path is as fast or faster (the engine's work is memory-bound
+        there, see issue 12), so the answer is False.
+
+        Returns
+        -------
+        available : bool
+            Use the fold-batched engine.
+        """
+        from skmer.models._engine import check_fold_batching
+
+        if not _is_cuda(_resolve_device(self.device)):
+            return False
+        try:
+            check_fold_batching(self)
+        except ValueError:
+            return False
+        return True
+
+    def _fit_predict_folds(self, X: ArrayLike, y: ArrayLike, folds: list, *,
+                           seeds, fold_seed: Callable,
+                           return_proba: bool = True) -> list[dict]:
+        """Train all ``folds`` x ``seeds`` models at once and predict their tests.
+
+        See :func:`skmer.models._engine.fit_predict_folds`: each model starts from
+        the weights the per-fold path gives for ``random_state=fold_seed(seed,
+        fold)`` and trains only on its own training indices.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+            All samples.
+        y : array-like of shape (n_samples,)
+            All labels.
+        folds : list of (int, array-like, array-like)
+            ``(fold_index, train_idx, test_idx)``.
+        seeds : sequence of int
+            One model per (seed, fold).
+        fold_seed : callable
+            ``fold_seed(seed, fold)`` is each model's ``random_state``.
+        return_proba : bool, default=True
+            Include each model's test probabilities.
+
+        Returns
+        -------
+        results : list of dict
+            One per (seed, fold): ``seed, fold, random_state, test, y_pred, proba,
+            classes, fit_time, total_time``.
+
+        Raises
+        ------
+        ValueError
+            When the engine cannot reproduce these settings (see
+            :func:`skmer.models._engine.check_fold_batching`).
+        """
+        from skmer.models._engine import fit_predict_folds
+
+        return fit_predict_folds(self, X, y, folds, seeds=seeds, fold_seed=fold_seed,
+                                 return_proba=return_proba)
 
 
 class OffApexNetClassifier(FlowNetClassifier):
