@@ -16,6 +16,7 @@ from skmer.models.nets.msres3d import (
     MultiScaleBlock,
     mean_softmax,
     min_input_size,
+    select_confident_head,
 )
 
 TINY = {"width": 0.0625, "hidden_features": 8}
@@ -42,7 +43,7 @@ def test_param_count_documented():
     # the figure stated in MSRes3D's docstring (3 channels, 3 classes, width 1);
     # it does not depend on the input size (global pooling before the heads)
     net = MSRes3D()
-    assert sum(p.numel() for p in net.parameters()) == 71_110_692
+    assert sum(p.numel() for p in net.parameters()) == 69_748_328
     assert net.widths == (64, 128, 256, 512)
     assert sum(isinstance(m, torch.nn.Conv3d) and m.kernel_size == (3, 3, 3)
                for m in net.layer2.modules()) == 6
@@ -87,33 +88,181 @@ def test_forward_backward_tiny():
         assert torch.isfinite(p.grad).all(), name
     assert net.stem[0].weight.grad.abs().sum() > 0
     for rc in (net.rc1, net.rc2, net.rc3):
-        assert rc.branch_logits.grad.abs().sum() > 0
+        assert rc.branch_weights.grad.abs().sum() > 0
 
 
-def test_multiscale_paths_and_weights():
-    assert len(MultiScaleBlock(8, "rc1").branch_logits) == 4
-    assert len(MultiScaleBlock(8, "rc2").branch_logits) == 4
-    rc3 = MultiScaleBlock(8, "rc3")
-    assert len(rc3.branch_logits) == 8  # eight directional outputs, four branches
-    kernels = {m.kernel_size for m in rc3.modules() if isinstance(m, torch.nn.Conv3d)}
-    assert {(1, 1, 3), (1, 3, 1)} <= kernels
-    rc2 = MultiScaleBlock(8, "rc2")
-    kernels = {m.kernel_size for m in rc2.modules() if isinstance(m, torch.nn.Conv3d)}
-    assert {(1, 1, 7), (1, 7, 1), (7, 1, 1)} <= kernels
+def _kernels(module):
+    return [m.kernel_size for m in module.modules()
+            if isinstance(m, torch.nn.Conv3d)]
+
+
+def _path_kernels(block):
+    """Kernel sizes along every path of an RC module (trunk + head), in order."""
+    paths = []
+    for branch in block.branches:
+        heads = getattr(branch, "heads", None)
+        if heads is None:
+            paths.append(["gap"])
+            continue
+        trunk = _kernels(branch.trunk)
+        paths += [trunk + _kernels(head) for head in heads]
+    return paths
+
+
+def test_tiny_param_count():
+    # printed so that a change of the architecture shows in the log
+    net = MSRes3D(**TINY)
+    n = sum(p.numel() for p in net.parameters())
+    print(f"MSRes3D(width=0.0625, hidden_features=8): {n} parameters")
+    assert n == 275_658
+    assert sum(p.numel() for p in MSRes3D(width=0.25).parameters()) == 4_420_106
+
+
+def test_backbone_layer_counts():
+    # Jin et al. 2024, Sec. 3: block 1 a 3x7x7 convolution; blocks 2-5 with 6, 8, 12
+    # and 6 convolution layers, every two forming a residual unit
+    net = MSRes3D(**TINY)
+    assert _kernels(net.stem) == [(3, 7, 7)]
+    for layer, n_conv in zip((net.layer2, net.layer3, net.layer4, net.layer5),
+                             (6, 8, 12, 6), strict=True):
+        main = [k for unit in layer for k in _kernels(unit.conv1) + _kernels(
+            unit.conv2)]
+        assert main == [(3, 3, 3)] * n_conv
+        assert len(layer) == n_conv // 2
+
+
+def test_rc_branch_kernels():
+    # Jin et al. 2024, Sec. 3, Figs. 4-6 (1x1x1 reductions in front of the larger
+    # kernels); "gap" is the global-average-pooling branch
+    f7 = [(1, 1, 7), (1, 7, 1), (7, 1, 1)]
+    assert _path_kernels(MultiScaleBlock(8, "rc1")) == [
+        [(1, 1, 1)],
+        [(1, 1, 1), (3, 3, 3)],
+        [(1, 1, 1), (3, 3, 3), (3, 3, 3)],
+        ["gap"],
+    ]
+    assert _path_kernels(MultiScaleBlock(8, "rc2")) == [
+        [(1, 1, 1)],
+        ["gap"],
+        [(1, 1, 1), *f7, (1, 1, 1)],
+        [(1, 1, 1), *f7, *f7, (1, 1, 1)],
+    ]
+    f3 = [(1, 1, 3), (1, 3, 1), (3, 1, 1)]
+    assert _path_kernels(MultiScaleBlock(8, "rc3")) == [
+        [(1, 1, 1), *f3, (1, 1, 3)],
+        [(1, 1, 1), *f3, (1, 3, 1)],
+        [(1, 1, 1), *f3, (3, 1, 1)],
+        [(1, 1, 1), (1, 1, 3)],
+        [(1, 1, 1), (1, 3, 1)],
+        [(1, 1, 1), (3, 1, 1)],
+        [(1, 1, 1)],
+        ["gap"],
+    ]
+    net = MSRes3D(**TINY)
+    assert [net.rc1.kind, net.rc2.kind, net.rc3.kind] == ["rc1", "rc2", "rc3"]
     with pytest.raises(ValueError, match="rc1"):
         MultiScaleBlock(8, "rc4")
 
 
-def test_affa_equation():
+def test_rc_fusion_weights_eq_3_8():
+    # K = sum_i w_i X_i with learnable, unnormalised weights starting equal
+    torch.manual_seed(0)
+    rc = MultiScaleBlock(4, "rc1").eval()
+    assert isinstance(rc.branch_weights, torch.nn.Parameter)
+    torch.testing.assert_close(rc.branch_weights.detach(), torch.full((4,), 0.25))
+    x = torch.randn(2, 4, 3, 5, 5)
+    with torch.no_grad():
+        paths = [p for b in rc.branches for p in b(x)]
+        rc.branch_weights.copy_(torch.tensor([2.0, -1.0, 0.5, 3.0]))
+        expected = torch.relu(x + 2 * paths[0] - paths[1] + 0.5 * paths[2]
+                              + 3 * paths[3])
+        torch.testing.assert_close(rc(x), expected)
+    # the pooling branch is the spatial mean, broadcast
+    torch.testing.assert_close(paths[3], x.mean(dim=(3, 4), keepdim=True)
+                               .expand_as(x))
+    # the weights are trained (not a softmax of logits: no sum-to-one constraint)
+    opt = torch.optim.SGD(rc.parameters(), lr=0.1)
+    rc.train()
+    rc(x).square().mean().backward()
+    opt.step()
+    assert not torch.isclose(rc.branch_weights.sum(), torch.tensor(4.5))
+    assert len(MultiScaleBlock(8, "rc3").branch_weights) == 8  # eq. 3.9
+
+
+def test_cam_equation_3_10():
+    from skmer.models.nets.msres3d import ChannelAttention
+
+    torch.manual_seed(0)
+    cam = ChannelAttention(8, reduction=4).eval()
+    x = torch.randn(2, 8, 2, 3, 3)
+    for branch in (cam.avg_branch, cam.max_branch):
+        kinds = [type(m).__name__ for m in branch]
+        assert kinds == ["Conv3d", "_PooledBatchNorm", "ReLU", "Conv3d",
+                         "_PooledBatchNorm"]
+        assert branch[0].out_channels == 2 and branch[3].out_channels == 8
+    assert cam.avg_branch[0].weight is not cam.max_branch[0].weight
+    expected = torch.sigmoid(cam.avg_branch(x.mean(dim=(2, 3, 4), keepdim=True))
+                             + cam.max_branch(x.amax(dim=(2, 3, 4), keepdim=True)))
+    torch.testing.assert_close(cam(x), expected)
+    # a training batch of one sample (the BN sees one value per channel) works
+    cam.train()
+    assert cam(x[:1]).shape == (1, 8, 1, 1, 1)
+
+
+def test_affa_equation_3_11_two_fusions():
     from skmer.models.nets.msres3d import AttentionFeatureFusion
 
     torch.manual_seed(0)
-    affa = AttentionFeatureFusion(8, reduction=4)
+    affa = AttentionFeatureFusion(8, reduction=4).eval()
     x, y = torch.randn(2, 8, 2, 3, 3), torch.randn(2, 8, 2, 3, 3)
-    m = affa.cam(x + y)
-    assert m.shape == (2, 8, 1, 1, 1)
-    torch.testing.assert_close(affa(x, y), m * x + (1 - m) * y)
+    m1 = affa.cam1(x + y)
+    assert m1.shape == (2, 8, 1, 1, 1)
+    z1 = m1 * x + (1 - m1) * y
+    m2 = affa.cam2(z1)
+    torch.testing.assert_close(affa(x, y), m2 * x + (1 - m2) * y)
+    assert not torch.allclose(affa(x, y), z1)  # really two fusion operations
     torch.testing.assert_close(affa(x, x), x)  # convex combination of equal maps
+
+
+def test_temporal_fusion_is_pairwise():
+    # Sec. 3: AFFA(up(X5), X4), AFFA(up(X4), X3), AFFA(up(X3), X2)
+    net = MSRes3D(**TINY).eval()
+    seen = {}
+    for name in ("rc1", "rc2", "rc3", "layer5", "up5", "up4", "up3"):
+        getattr(net, name).register_forward_hook(
+            lambda m, i, o, name=name: seen.__setitem__(name, (i[0], o)))
+    with torch.no_grad():
+        net(torch.randn(2, 3, 9, 17, 17))
+    assert seen["up5"][0] is seen["layer5"][1]
+    assert seen["up4"][0] is seen["rc3"][1]
+    assert seen["up3"][0] is seen["rc2"][1]
+
+
+def test_four_heads_two_fc_layers():
+    net = MSRes3D(n_classes=5, **TINY)
+    assert len(net.heads) == net.n_heads == 4
+    for head, c in zip(net.heads, (*net.widths[::-1],), strict=True):
+        fc = [m for m in head if isinstance(m, torch.nn.Linear)]
+        assert [(f.in_features, f.out_features) for f in fc] == [(c, 8), (8, 5)]
+
+
+def test_discriminative_selection():
+    logits = torch.zeros(3, 4, 3)
+    logits[0, 2] = torch.tensor([0.0, 4.0, 0.0])   # head 2 surest: class 1
+    logits[0, 0] = torch.tensor([3.0, 0.0, 0.0])   # head 0 less sure: class 0
+    logits[1, 1] = torch.tensor([0.0, 0.0, 2.0])   # only head 1 has an opinion
+    # sample 2: all heads uniform -> tie -> the deepest head (0)
+    proba = select_confident_head(logits)
+    torch.testing.assert_close(proba[0], torch.softmax(logits[0, 2], -1))
+    torch.testing.assert_close(proba[1], torch.softmax(logits[1, 1], -1))
+    torch.testing.assert_close(proba[2], torch.full((3,), 1 / 3))
+    assert proba.argmax(1).tolist() == [1, 2, 0]
+    # the mean rule would decide sample 0 differently
+    logits[0, 1] = logits[0, 3] = torch.tensor([3.0, 0.0, 0.0])
+    assert mean_softmax(logits)[0].argmax() == 0
+    assert select_confident_head(logits)[0].argmax() == 1
+    two_d = torch.randn(4, 3)
+    torch.testing.assert_close(select_confident_head(two_d), torch.softmax(two_d, 1))
 
 
 def test_loss_and_decision_rule():
@@ -251,7 +400,9 @@ def test_learns_easy_set():
     for i, k in enumerate(y):
         X[i, k % 2, 4 * k: 4 * k + 6, :] += 3.0 * (1 if k < 2 else -1)
     params = {**TINY_CLF, "module__hidden_features": 16, "module__dropout": 0.0}
-    clf = MSRes3DClassifier(lr=3e-3, max_epochs=8, batch_size=8, augment=None,
+    # 16 epochs: the BN running statistics (the CAMs' included) must settle
+    # before the eval-mode predictions match the training-mode ones
+    clf = MSRes3DClassifier(lr=3e-3, max_epochs=16, batch_size=8, augment=None,
                             random_state=0, **params)
     clf.fit(X, y)
     assert (clf.predict(X) == y).mean() >= 0.9
@@ -309,6 +460,17 @@ def test_classifier_bad_input(X, params, match):
         clf.fit(X, y)
 
 
+def test_predict_proba_is_the_selected_head():
+    X = _stack()
+    clf = MSRes3DClassifier(max_epochs=1, random_state=0, **TINY_CLF)
+    clf.fit(X, np.arange(6) % 3)
+    with torch.no_grad():
+        logits = clf.module_.eval()(torch.as_tensor(X))
+    np.testing.assert_allclose(clf.predict_proba(X),
+                               select_confident_head(logits).numpy(), rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_predict_rejects_other_channels():
     X = _stack()
     clf = MSRes3DClassifier(max_epochs=1, random_state=0, **TINY_CLF)
@@ -334,6 +496,7 @@ def test_not_fitted_and_set_params():
     assert (default.lr, default.max_epochs, default.optimizer) == (
         1e-5, 100, torch.optim.Adam)
     assert default.criterion is MultiHeadCrossEntropyLoss
+    assert default.predict_nonlinearity is select_confident_head
     assert default.train_split is None and default.device == "auto"
 
 
