@@ -583,8 +583,8 @@ class MSRes3DClassifier(FlowNetClassifier):
         augmenter = self.__dict__.get("augmenter_")
         if augmenter is not None:
             Xi, yi = unpack_data(batch)
-            if _is_cuda(self.device) and isinstance(Xi, torch.Tensor):
-                Xi = Xi.to(self.device, non_blocking=True)  # augment on the GPU
+            if self._on_cuda() and isinstance(Xi, torch.Tensor):
+                Xi = Xi.to(self.device_, non_blocking=True)  # augment on the GPU
             batch = (augmenter(Xi), yi)
         return super().train_step(batch, **fit_params)
 
@@ -605,10 +605,7 @@ class MSRes3DClassifier(FlowNetClassifier):
         y_infer : torch.Tensor of shape (B, 4, n_classes)
             The heads' logits.
         """
-        if isinstance(x, torch.Tensor):
-            if x.ndim == 4:
-                x = x.unsqueeze(2)
-            if _is_cuda(self.device):
-                x = x.to(self.device, non_blocking=True).contiguous(
-                    memory_format=torch.channels_last_3d)
-        return NeuralNetClassifier.infer(self, x, **fit_params)
+        if isinstance(x, torch.Tensor) and x.ndim == 4:
+            x = x.unsqueeze(2)
+        # on CUDA: moved without blocking, in channels_last_3d layout
+        return self._infer_on_device(x, fit_params, channels_last=True)
