@@ -411,6 +411,8 @@ class LOSOReport:
              display_labels: list[str] | None = None, title: str | None = None) -> Axes:
         """Plot the pooled confusion matrix (summed over seeds).
 
+        Drawn by :func:`skmer.plotting.plot_confusion_matrix`.
+
         Parameters
         ----------
         ax : matplotlib Axes, default=None
@@ -424,26 +426,10 @@ class LOSOReport:
         -------
         ax : matplotlib Axes
         """
-        import matplotlib.pyplot as plt
+        from skmer.plotting import plot_confusion_matrix
 
-        cm = self.confusion_matrix().astype(float)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(4.2, 3.8))
-        shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
-        im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
         names = display_labels if display_labels is not None else [
             str(v) for v in self.labels]
-        ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-        ax.set_yticks(range(len(names)), names)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        for i in range(cm.shape[0]):
-            for j in range(cm.shape[1]):
-                txt = f"{shown[i, j]:.2f}\n({int(cm[i, j])})" if normalize else \
-                    f"{int(cm[i, j])}"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=8,
-                        color="white" if shown[i, j] > 0.6 * shown.max() else "black")
-        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-        ax.set_title(title or f"UF1 {self.uf1:.3f}  UAR {self.uar:.3f}", fontsize=10)
-        ax.figure.tight_layout()
-        return ax
+        return plot_confusion_matrix(
+            self.confusion_matrix(), names, ax=ax, normalize=normalize,
+            title=title or f"UF1 {self.uf1:.3f}  UAR {self.uar:.3f}")
