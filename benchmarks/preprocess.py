@@ -172,11 +172,9 @@ def hashing(get_X):
 def figure(clip, filename, title):
     """Onset + crop region, crop + landmarks, magnified apex, difference, flow."""
     import cv2
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import hsv_to_rgb
+
+    from skmer.plotting import flow_to_rgb
 
     apex = clip.apex
     pipe = chain(apex="label").fit([clip])
@@ -218,9 +216,8 @@ def figure(clip, filename, title):
     ax.set_title("apex - onset: raw | magnified")
     ax = axes[4]
     speed = np.hypot(u, v)
-    hsv = np.stack([(np.arctan2(-v, u) % (2 * np.pi)) / (2 * np.pi),
-                    np.ones_like(u), np.clip(speed / speed.max(), 0, 1)], axis=-1)
-    ax.imshow(hsv_to_rgb(hsv), interpolation="nearest")
+    rgb, _ = flow_to_rgb(np.stack([u, v], axis=-1), max_magnitude=speed.max())
+    ax.imshow(rgb, interpolation="nearest")
     yy, xx = np.mgrid[0:OUT[0], 0:OUT[1]]
     step = 2
     ax.quiver(xx[::step, ::step], yy[::step, ::step], u[::step, ::step],
@@ -230,10 +227,9 @@ def figure(clip, filename, title):
     ax.set_ylim(OUT[0] - 0.5, -0.5)
     wheel = ax.inset_axes([0.78, 0.02, 0.2, 0.2])   # the colour key
     gy, gx = np.mgrid[-1:1:64j, -1:1:64j]
-    key = np.stack([(np.arctan2(-gy, gx) % (2 * np.pi)) / (2 * np.pi),
-                    np.ones_like(gx), np.clip(np.hypot(gx, gy), 0, 1)], axis=-1)
-    key[np.hypot(gx, gy) > 1] = (0, 0, 1)
-    wheel.imshow(hsv_to_rgb(key))
+    key, _ = flow_to_rgb(np.stack([gx, gy], axis=-1), max_magnitude=1.0)
+    key[np.hypot(gx, gy) > 1] = 1.0  # white outside the wheel
+    wheel.imshow(key)
     wheel.axis("off")
     ax.set_title(f"FlowExtractor('tvl1'): onset->apex\n{OUT[0]}x{OUT[1]} "
                  f"(max {speed.max():.2f} px; hue = direction)")
