@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skmer._core._validation import _check_index
 from skmer.preprocessing._flow import (
     FLOW_METHODS,
     _check_flow_params,
-    _check_index,
     _flow_grey,
     _postprocess,
     _to_grey_uint8,
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
-    from skmer.datasets._clip import Clip, ClipSequence
+    from skmer._core import Clip, ClipSequence
 
 __all__ = [
     "AmplifiedFlow",
@@ -236,8 +236,8 @@ def _onset_apex(clip, i, prefix):
     n = clip.frames.shape[0]
     onset = 0 if clip.onset is None else clip.onset
     apex = n // 2 if clip.apex is None else clip.apex
-    onset = _check_index(onset, "onset", i, n, prefix)
-    apex = _check_index(apex, "apex", i, n, prefix)
+    onset = _check_index(onset, "onset", n, f"{prefix}clip {i}: ")
+    apex = _check_index(apex, "apex", n, f"{prefix}clip {i}: ")
     if apex < onset:
         raise ValueError(
             f"{prefix}clip {i} has apex={apex} before onset={onset}; the motion is "

@@ -28,6 +28,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skmer._core._validation import _check_index
 from skmer.preprocessing._flow_registry import get_flow_method
 from skmer.utils._compat import (
     Interval,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
-    from skmer.datasets._clip import Clip, ClipSequence
+    from skmer._core import Clip, ClipSequence
 
 __all__ = ["FlowExtractor", "OpticalStrain", "optical_flow", "optical_strain"]
 
@@ -537,19 +538,6 @@ def _as_task(func):
     return make
 
 
-def _check_index(value, name, i, n_frames, prefix):
-    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
-        raise ValueError(
-            f"{prefix}clip {i} has {name}={value!r}; frame indices must be ints."
-        )
-    if not 0 <= value < n_frames:
-        raise ValueError(
-            f"{prefix}clip {i} has {name}={value}, outside its {n_frames} frames "
-            f"(valid indices 0..{n_frames - 1})."
-        )
-    return int(value)
-
-
 class FlowExtractor(TransformerMixin, BaseEstimator):
     """Optical flow images of micro-expression clips.
 
@@ -725,8 +713,8 @@ class FlowExtractor(TransformerMixin, BaseEstimator):
         prefix = f"{type(self).__name__}: "
         onset = 0 if clip.onset is None else clip.onset
         apex = n // 2 if clip.apex is None else clip.apex
-        onset = _check_index(onset, "onset", i, n, prefix)
-        apex = _check_index(apex, "apex", i, n, prefix)
+        onset = _check_index(onset, "onset", n, f"{prefix}clip {i}: ")
+        apex = _check_index(apex, "apex", n, f"{prefix}clip {i}: ")
         if apex < onset:
             default = " (no apex given: the middle frame)" if clip.apex is None else ""
             raise ValueError(

@@ -360,7 +360,7 @@ def test_flow_extractor_errors():
         FlowExtractor().fit([frames, frames[:, :16]])
     with pytest.raises(ValueError, match="fitted on frames of shape"):
         FlowExtractor().fit(X).transform([frames[:, :16]])
-    with pytest.raises(ValueError, match="apex=9, outside its 6 frames"):
+    with pytest.raises(ValueError, match="apex=9 lies outside the clip's 6 frames"):
         FlowExtractor().fit_transform([Clip(frames, apex=9)])
     with pytest.raises(ValueError, match="apex=1 before onset=3"):
         FlowExtractor().fit_transform([Clip(frames, onset=3, apex=1)])
