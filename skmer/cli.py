@@ -266,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="optical flow of the onset-apex pairs (TV-L1 is the most "
                         "accurate and the slowest)")
     d.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
-    d.add_argument("--n-jobs", type=int, default=None, help="parallel folds")
+    d.add_argument("--n-jobs", type=int, default=None,
+                   help="folds at once (default: one per core, each with one "
+                        "torch/BLAS thread; -1: all cores; 0 is an error)")
     d.add_argument("--out", default="skmer_demo", help="output folder")
     d.set_defaults(func=cmd_demo)
 
@@ -289,7 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--epochs", type=int, default=None)
     e.add_argument("--lr", type=float, default=None)
     e.add_argument("--batch-size", type=int, default=None)
-    e.add_argument("--n-jobs", type=int, default=None, help="parallel folds")
+    e.add_argument("--n-jobs", type=int, default=None,
+                   help="folds at once (default: one per core, each with one "
+                        "torch/BLAS thread; -1: all cores; 0 is an error)")
     e.add_argument("--results-dir", default=None,
                    help="write finished folds here and resume from them")
     e.add_argument("--json", default=None, help="write the report as JSON here")
