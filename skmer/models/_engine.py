@@ -442,12 +442,41 @@ class FoldBatchedEngine:
         for i, t in enumerate(tasks):
             self.y_model[i, torch.as_tensor(t.train)] = torch.as_tensor(t.y_enc)
         self.y_model = self.y_model.to(self.device)
+        self._noise_format = torch.contiguous_format
+        if self.exact:
+            self._noise_format = self._per_fold_noise_format(X, tasks[0])
         self._drop_gen = None
         if not self.exact:
             seed = int(np.random.SeedSequence(
                 [0 if t.torch_seed is None else t.torch_seed for t in tasks]
             ).generate_state(1)[0])
             self._drop_gen = torch.Generator(self.device).manual_seed(seed)
+
+    def _per_fold_noise_format(self, X, task):
+        """The memory format of the per-fold path's dropout noise.
+
+        ``F.dropout`` draws its noise in the layout of the stream activations,
+        which follow the layout of the input batch: an ``X`` strided as
+        channels-last (what :func:`~skmer.datasets.load_flow_images` returns) gives
+        channels-last activations, and the same generator state then yields a
+        different mask. Probe it on two samples batched as the per-fold loader
+        batches them.
+        """
+        seen = []
+        rows = task.train[:2]
+        batch = torch.as_tensor(np.asarray(X[rows], dtype=np.float32))
+        batch = batch[torch.arange(len(rows))]
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            probe = STSTNet(in_channels=batch.shape[1], n_classes=2,
+                            input_size=tuple(batch.shape[2:]))
+            probe.dropout.register_forward_pre_hook(
+                lambda module, args: seen.append(args[0]))
+            probe.eval()(batch)
+        h = seen[0]
+        if not h.is_contiguous() and h.is_contiguous(
+                memory_format=torch.channels_last):
+            return torch.channels_last
+        return torch.contiguous_format
 
     # -------------------------------------------------------------- batches
     def _epoch_batches(self):
@@ -481,7 +510,8 @@ class FoldBatchedEngine:
         for i, (t, n) in enumerate(zip(self.tasks, sizes, strict=True)):
             if n == 0:
                 continue
-            parts = [torch.empty(n, width, *spatial).bernoulli_(
+            parts = [torch.empty((n, width, *spatial),
+                                 memory_format=self._noise_format).bernoulli_(
                 1 - p, generator=t.generator).div_(1 - p)
                 for width in self.net.widths]
             drop[:n, i] = torch.cat(parts, dim=1)
