@@ -136,3 +136,39 @@ def test_ground_floor_imports_nothing_of_skmer():
 def test_cycle_finder_finds_a_cycle():
     graph = {"a": {"b": ["x"]}, "b": {"c": ["y"]}, "c": {"a": ["z"]}, "d": {"a": []}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+# The arrows that must never exist (docs/architecture.md): a lower floor never
+# imports an upper one, and nothing torch-free imports the networks.  The one
+# sanctioned exception, preprocessing's flow registry importing ``skmer.models`` by
+# name on demand, goes through importlib with a string and is not an import statement.
+FORBIDDEN = {
+    "_core": {"datasets", "preprocessing", "features", "utils", "models", "metrics",
+              "model_selection", "recipes", "io", "plotting", "predict", "cli"},
+    "utils": {"datasets", "preprocessing", "features", "models", "model_selection",
+              "recipes", "predict", "cli"},
+    "metrics": {"datasets", "preprocessing", "features", "models", "model_selection",
+                "recipes", "predict", "cli"},
+    "io": {"models", "model_selection", "recipes", "predict", "cli"},
+    "datasets": {"preprocessing", "features", "models", "model_selection", "recipes",
+                 "predict", "cli"},
+    "preprocessing": {"models", "model_selection", "recipes", "predict", "cli"},
+    "features": {"models", "model_selection", "recipes", "predict", "cli"},
+    "models": {"model_selection", "recipes", "predict", "cli"},
+    "model_selection": {"models", "recipes", "predict", "cli"},
+    "recipes": {"models", "predict", "cli"},
+    "plotting": {"models", "cli"},
+}
+
+
+def test_no_forbidden_arrow():
+    graph = import_graph()
+    bad = [f"{a} -> {b}: {', '.join(graph[a][b])}"
+           for a, never in FORBIDDEN.items() for b in sorted(never & set(graph[a]))]
+    assert not bad, "forbidden imports (see docs/architecture.md):\n" + "\n".join(bad)
+
+
+def test_forbidden_rooms_exist():
+    graph = import_graph()
+    named = set(FORBIDDEN) | set().union(*FORBIDDEN.values())
+    assert named <= set(graph), sorted(named - set(graph))
