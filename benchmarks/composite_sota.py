@@ -19,6 +19,11 @@ published composite numbers above 0.80 UF1), to show the size of that inflation.
 The search log (every configuration tried while building the recipe, with its
 score) is read from ``--search-log`` (JSON lines) and copied into the results.
 
+The corpus of each sample is metadata (``datasets=``), not a column of ``X``: the
+run enables scikit-learn's metadata routing, so ``evaluate_loso`` passes the
+training corpora to ``fit`` and the test corpora to ``predict_proba`` of the
+estimators that request them (the per-corpus standardisation row).
+
 The recipe row runs ``--seeds`` (default 0 1 2), the ablation rows
 ``--ablation-seeds`` (default 0): every row but the SVM's sigmoid calibration is
 deterministic, so further seeds repeat the same numbers (std 0) at full cost.  Rows
@@ -40,6 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import sklearn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -78,7 +84,10 @@ def _cache_dir():
 
 
 def load_composite(data_root):
-    """Flow Bunch and the composite-layout X (landmarks cached outside the repo)."""
+    """Flow Bunch and the composite-layout X (landmarks cached outside the repo).
+
+    The corpora are ``d.datasets`` (metadata), not a column of ``X``.
+    """
     d = load_flow_images(data_root / "megc2019" / "flow_uvos_28")
     cache = _cache_dir() / "megc2019_apex_landmarks.npy"
     if cache.is_file():
@@ -90,7 +99,7 @@ def load_composite(data_root):
         np.save(cache, lm)
     logging.info("landmarks missing for %d of %d apex faces",
                  int(np.isnan(lm[:, 0, 0]).sum()), len(lm))
-    return d, make_composite_X(d.data, lm, d.datasets)
+    return d, make_composite_X(d.data, lm)
 
 
 def leaky_per_subject_C(d, X, n_jobs):
@@ -170,6 +179,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # the corpora reach GroupScaler(per_corpus=True) as routed metadata
+    sklearn.set_config(enable_metadata_routing=True)
 
     d, X = load_composite(shared_data_dir())
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -136,7 +136,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.recipe is not None:
             from skmer.recipes import make_composite_X, megc2019_composite
 
-            data.data = make_composite_X(data.data, corpora=data.datasets)
+            # the corpora stay metadata (datasets=, given to evaluate_loso below);
+            # the default recipe standardises globally and does not use them
+            data.data = make_composite_X(data.data)
             args.model = "recipe:" + args.recipe
             est = megc2019_composite()
     else:

@@ -6,7 +6,7 @@ flow images of CASME II, SAMM and SMIC, 68 subjects, 3 classes) evaluated with
 priori or selected by a subject-grouped inner cross-validation on the training
 subjects of each fold.
 
-The recipe works on a flat feature matrix ``X`` of shape ``(n_samples, 2489)``, the
+The recipe works on a flat feature matrix ``X`` of shape ``(n_samples, 2488)``, the
 *composite layout* built by :func:`make_composite_X`:
 
 * columns ``0 .. 2351``: the flow image ``(3, 28, 28)`` flattened in C order,
@@ -14,8 +14,19 @@ The recipe works on a flat feature matrix ``X`` of shape ``(n_samples, 2489)``, 
   :func:`skmer.datasets.load_flow_images` returns them);
 * columns ``2352 .. 2487``: the 68 dlib landmarks ``(x, y)`` of the apex face, in
   the flow image's pixel coordinates (the apex crops are 224x224 crops of the same
-  face, so landmarks scale by 28 / 224), NaN where no face was found;
-* column ``2488``: the corpus code (0 = casme2, 1 = samm, 2 = smic, -1 = other).
+  face, so landmarks scale by 28 / 224), NaN where no face was found.
+
+The corpus of each sample is not a column of ``X``: it is sample metadata, passed as
+``datasets=`` (as ``groups`` are) to the estimators that use it (:class:`GroupScaler`
+with ``per_corpus=True``).  It travels through scikit-learn's metadata routing:
+with ``sklearn.set_config(enable_metadata_routing=True)`` (or inside a
+``sklearn.config_context``), ``evaluate_loso(recipe, X, y, groups,
+datasets=corpora)`` passes the training corpora to ``fit`` and the test corpora to
+``predict`` / ``predict_proba``; :class:`GroupScaler` requests them by default.
+With routing off (scikit-learn's default) no corpus reaches the recipe and every
+sample is standardised with the statistics of all training samples: the default
+recipe (``per_corpus=False``) does not use the corpus at all, so its results do not
+depend on the routing setting.
 
 Landmarks are computed per image without labels (nothing is learnt), so they can be
 computed once for all samples outside the cross-validation.
@@ -24,20 +35,35 @@ computed once for all samples outside the cross-validation.
 from __future__ import annotations
 
 import logging
+import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    clone,
+)
+from sklearn.ensemble import VotingClassifier
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array
 
 from skmer.utils._compat import (
+    HasMethods,
     StrOptions,
     _fit_context,
     check_is_fitted,
+    validate_data,
 )
 
 __all__ = [
-    "CORPUS_CODES",
     "FlowAligner",
     "FlowRecentre",
     "FlipAugmentedClassifier",
@@ -45,17 +71,23 @@ __all__ = [
     "composite_layout",
     "compute_apex_landmarks",
     "flip_flow",
+    "flow_columns",
     "make_composite_X",
     "megc2019_composite",
 ]
 
 logger = logging.getLogger(__name__)
 
-CORPUS_CODES = {"casme2": 0, "samm": 1, "smic": 2}
+
+def _routing_enabled():
+    import sklearn
+
+    return bool(sklearn.get_config().get("enable_metadata_routing", False))
+
 _SIDE = 28
 _N_FLOW = 3 * _SIDE * _SIDE
 _N_LM = 136
-_N_COLS = _N_FLOW + _N_LM + 1
+_N_COLS = _N_FLOW + _N_LM
 # dlib 68-point markup: index of each point's mirror image (left <-> right)
 _MIRROR = np.array(
     list(range(16, -1, -1))                      # jaw 0..16
@@ -72,38 +104,93 @@ _MIRROR = np.array(
 
 
 def composite_layout(side=_SIDE):
-    """Column slices of the composite layout: ``(flow, landmarks, corpus)``.
+    """Return the column slices of the composite layout: ``(flow, landmarks)``.
+
+    Parameters
+    ----------
+    side : int, default=28
+        Side of the square flow images.
+
+    Returns
+    -------
+    flow : slice
+        The ``3 * side * side`` flow columns.
+    landmarks : slice
+        The 136 landmark columns.
 
     Examples
     --------
     >>> from skmer.recipes import composite_layout
     >>> composite_layout()
-    (slice(0, 2352, None), slice(2352, 2488, None), slice(2488, 2489, None))
+    (slice(0, 2352, None), slice(2352, 2488, None))
     """
     n_flow = 3 * side * side
-    return (slice(0, n_flow), slice(n_flow, n_flow + _N_LM),
-            slice(n_flow + _N_LM, n_flow + _N_LM + 1))
+    return slice(0, n_flow), slice(n_flow, n_flow + _N_LM)
+
+
+def flow_columns(X):
+    """Return the flow columns of composite-layout samples (the landmarks dropped).
+
+    Works on any number of flow channels (e.g. after :class:`FlowRecentre` with
+    ``magnitude=True``): the last 136 columns, the landmarks, are dropped.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_flow_columns + 136)
+        Composite-layout samples.
+
+    Returns
+    -------
+    F : ndarray of shape (n_samples, n_flow_columns)
+        A view of the flow columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.recipes import flow_columns, make_composite_X
+    >>> flow_columns(make_composite_X(np.zeros((2, 3, 28, 28)))).shape
+    (2, 2352)
+    """
+    X = np.asarray(X)
+    return X[:, :X.shape[1] - _N_LM]
 
 
 def _check_layout(X, where, side=_SIDE, any_channels=False):
     X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
-    n_cols = 3 * side * side + _N_LM + 1
-    n_ch = (X.shape[1] - _N_LM - 1) / (side * side)
+    n_cols = 3 * side * side + _N_LM
+    n_ch = (X.shape[1] - _N_LM) / (side * side)
     if any_channels and n_ch >= 1 and n_ch == int(n_ch):
         n_cols = X.shape[1]
     if X.shape[1] != n_cols:
         raise ValueError(
             f"{where}: X must have the composite layout of {n_cols} columns (flow "
-            f"3x{side}x{side}, 136 landmark coordinates, corpus code; see "
+            f"3x{side}x{side} and 136 landmark coordinates; see "
             f"skmer.recipes.make_composite_X); got {X.shape[1]} columns.")
-    flow = X[:, :n_cols - _N_LM - 1]
+    flow = X[:, :n_cols - _N_LM]
     if not np.isfinite(flow).all():
         raise ValueError(f"{where}: the flow columns of X contain NaN or infinity.")
     return X
 
 
+def _check_datasets(datasets, n, where):
+    datasets = np.asarray(datasets, dtype=object)
+    if datasets.shape != (n,):
+        raise ValueError(
+            f"{where}: datasets must have shape ({n},) (one corpus per sample); got "
+            f"{datasets.shape}.")
+    return np.array([str(d) for d in datasets], dtype=object)
+
+
+def _repeat_samples(value, n):
+    """Repeat sample-aligned metadata (length ``n``) for the mirrored copies."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") \
+            or len(value) != n:
+        return value
+    return np.concatenate([np.asarray(value), np.asarray(value)])
+
+
 def compute_apex_landmarks(images, *, n_jobs=None):
-    """dlib 68-point landmarks of each apex face image (NaN where none is found).
+    """Return the dlib 68-point landmarks of each apex face (NaN where none is found).
 
     Parameters
     ----------
@@ -148,7 +235,7 @@ def _landmarks_one(image):
     return np.full((68, 2), np.nan) if lm is None else lm
 
 
-def make_composite_X(flow, landmarks=None, corpora=None, *, landmark_scale=28 / 224):
+def make_composite_X(flow, landmarks=None, *, landmark_scale=28 / 224):
     """Build the composite-layout feature matrix of :func:`megc2019_composite`.
 
     Parameters
@@ -158,22 +245,23 @@ def make_composite_X(flow, landmarks=None, corpora=None, *, landmark_scale=28 / 
     landmarks : ndarray of shape (n_samples, 68, 2), default=None
         Apex-face landmarks in apex-image pixels (NaN rows where missing); None
         fills NaN (the aligner then leaves every image as it is).
-    corpora : array-like of str of shape (n_samples,), default=None
-        Corpus of every sample (``casme2``, ``samm``, ``smic``; others get -1).
     landmark_scale : float, default=28/224
         Factor from apex-image pixels to flow pixels (pixel centres scale about
         -0.5).
 
     Returns
     -------
-    X : ndarray of shape (n_samples, 2489)
+    X : ndarray of shape (n_samples, 2488)
+        The flow columns, then the landmark columns.  The corpus of each sample is
+        not a column: pass it as ``datasets=`` metadata (see the module
+        docstring).
 
     Examples
     --------
     >>> import numpy as np
     >>> from skmer.recipes import make_composite_X
-    >>> make_composite_X(np.zeros((2, 3, 28, 28)), corpora=["samm", "smic"]).shape
-    (2, 2489)
+    >>> make_composite_X(np.zeros((2, 3, 28, 28))).shape
+    (2, 2488)
     """
     flow = np.asarray(flow, dtype=np.float64)
     if flow.ndim != 4 or flow.shape[1:] != (3, _SIDE, _SIDE):
@@ -189,14 +277,7 @@ def make_composite_X(flow, landmarks=None, corpora=None, *, landmark_scale=28 / 
             raise ValueError(
                 f"landmarks must have shape ({n}, 68, 2); got {lm.shape}.")
         lm = (lm + 0.5) * landmark_scale - 0.5
-    codes = np.full(n, -1.0)
-    if corpora is not None:
-        corpora = np.asarray(corpora, dtype=object)
-        if corpora.shape != (n,):
-            raise ValueError(f"corpora must have shape ({n},); got {corpora.shape}.")
-        codes = np.array([CORPUS_CODES.get(str(c).lower(), -1) for c in corpora],
-                         dtype=np.float64)
-    return np.hstack([flow.reshape(n, -1), lm.reshape(n, -1), codes[:, None]])
+    return np.hstack([flow.reshape(n, -1), lm.reshape(n, -1)])
 
 
 def flip_flow(X, side=_SIDE):
@@ -205,7 +286,19 @@ def flip_flow(X, side=_SIDE):
     The flow images are flipped horizontally and the horizontal flow changes sign:
     ``u`` is min-max scaled per image, so the scaled ``-u`` is ``1 - u``; ``v`` and
     the strain are only flipped.  Landmarks are mirrored (``x -> side - 1 - x``) and
-    renumbered (the left eye becomes the right eye); the corpus code is kept.
+    renumbered (the left eye becomes the right eye).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 3 * side * side + 136)
+        Composite-layout samples.
+    side : int, default=28
+        Side of the square flow images.
+
+    Returns
+    -------
+    X_flipped : ndarray of shape (n_samples, 3 * side * side + 136)
+        The mirror images, in the same layout.
 
     Examples
     --------
@@ -216,7 +309,7 @@ def flip_flow(X, side=_SIDE):
     True
     """
     X = np.asarray(X, dtype=np.float64)
-    fs, ls, _ = composite_layout(side)
+    fs, ls = composite_layout(side)
     out = X.copy()
     flow = X[:, fs].reshape(-1, 3, side, side)[..., ::-1].copy()
     flow[:, 0] = 1.0 - flow[:, 0]
@@ -249,8 +342,8 @@ class FlowAligner(TransformerMixin, BaseEstimator):
     estimates, per sample, the least-squares similarity from its landmarks to the
     template and warps the three flow channels with it (bilinear, border
     replicated); samples without landmarks are left as they are.  The flow vectors
-    themselves are not rotated (the rotations are of a few degrees).  Landmark and
-    corpus columns are passed through, the landmarks mapped onto the template frame.
+    themselves are not rotated (the rotations are of a few degrees).  The landmark
+    columns are passed through, mapped onto the template frame.
 
     Parameters
     ----------
@@ -261,8 +354,15 @@ class FlowAligner(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     template_ : ndarray of shape (68, 2)
-        The symmetric mean shape, in flow pixels.
+        The symmetric mean shape, in flow pixels (NaN when no training sample has
+        landmarks: ``transform`` then returns its input unchanged).
     n_features_in_ : int
+        Number of columns seen during :term:`fit` (2488).
+
+    See Also
+    --------
+    make_composite_X : Builds the input layout.
+    flip_flow : The mirror image the template is symmetric under.
 
     Examples
     --------
@@ -280,8 +380,22 @@ class FlowAligner(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
+        """Learn the symmetric mean landmark shape of the training samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples (see :func:`make_composite_X`).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted aligner.
+        """
         X = _check_layout(X, "FlowAligner.fit")
-        _, ls, _ = composite_layout()
+        _, ls = composite_layout()
         lm = X[:, ls].reshape(-1, 68, 2)
         ok = np.isfinite(lm).all(axis=(1, 2))
         if ok.any():
@@ -295,6 +409,19 @@ class FlowAligner(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        """Warp every sample's flow onto the template.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples.
+
+        Returns
+        -------
+        X_aligned : ndarray of shape (n_samples, 2488)
+            The warped flow and the mapped landmarks (unchanged for samples
+            without landmarks).
+        """
         import cv2
 
         check_is_fitted(self)
@@ -302,7 +429,7 @@ class FlowAligner(TransformerMixin, BaseEstimator):
         out = X.copy()
         if not np.isfinite(self.template_).all():
             return out
-        fs, ls, _ = composite_layout()
+        fs, ls = composite_layout()
         idx = np.arange(17, 68) if self.points == "inner" else np.arange(68)
         for i in range(len(X)):
             lm = X[i, ls].reshape(68, 2)
@@ -320,8 +447,7 @@ class FlowAligner(TransformerMixin, BaseEstimator):
 
 
 class FlowRecentre(TransformerMixin, BaseEstimator):
-    """Undo the per-image min-max scaling of the flow: centre ``u`` and ``v`` on
-    their median, the flow of the still face.
+    """Undo the per-image min-max scaling of the flow by centring it on its median.
 
     The released flow images are min-max scaled per image, so the value of *no
     motion* differs from image to image.  Most of the face does not move between
@@ -330,8 +456,8 @@ class FlowRecentre(TransformerMixin, BaseEstimator):
     per-image scale (the mean magnitude of the centred flow) so their ratio, the
     direction, is kept.  With ``magnitude=True`` a fourth block of columns, the
     magnitude of the centred, scaled flow, is inserted after the strain.  Per
-    sample and label-free: nothing is learnt in ``fit``.  Landmark and corpus
-    columns pass through.
+    sample and label-free: nothing is learnt in ``fit``.  The landmark columns
+    pass through.
 
     Parameters
     ----------
@@ -342,6 +468,11 @@ class FlowRecentre(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
+        Number of columns seen during :term:`fit` (2488).
+
+    See Also
+    --------
+    make_composite_X : Builds the input layout.
 
     Examples
     --------
@@ -350,7 +481,7 @@ class FlowRecentre(TransformerMixin, BaseEstimator):
     >>> X = make_composite_X(np.random.default_rng(0).random((2, 3, 28, 28)))
     >>> Z = FlowRecentre().fit_transform(X)
     >>> Z.shape, bool(np.allclose(np.median(Z[:, :784], axis=1), 0))
-    ((2, 2489), True)
+    ((2, 2488), True)
     """
 
     _parameter_constraints = {"magnitude": ["boolean"]}
@@ -360,14 +491,41 @@ class FlowRecentre(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
+        """Check the input layout (nothing is learnt).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples (see :func:`make_composite_X`).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
         X = _check_layout(X, "FlowRecentre.fit")
         self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):
+        """Centre and scale ``u`` and ``v`` of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples.
+
+        Returns
+        -------
+        X_recentred : ndarray of shape (n_samples, 2488) or (n_samples, 3272)
+            Centred ``u``, ``v``, the strain unchanged, the magnitude block when
+            ``magnitude=True``, then the landmark columns.
+        """
         check_is_fitted(self)
         X = _check_layout(X, "FlowRecentre.transform")
-        fs, ls, cs = composite_layout()
+        fs, ls = composite_layout()
         n = len(X)
         flow = X[:, fs].reshape(n, 3, -1).copy()
         uv = flow[:, :2] - np.median(flow[:, :2], axis=2, keepdims=True)
@@ -379,41 +537,59 @@ class FlowRecentre(TransformerMixin, BaseEstimator):
         blocks = [flow.reshape(n, -1)]
         if self.magnitude:
             blocks.append(mag / scale[:, None])
-        return np.hstack(blocks + [X[:, ls], X[:, cs]])
+        return np.hstack(blocks + [X[:, ls]])
 
 
-class GroupScaler(TransformerMixin, BaseEstimator):
-    """Standardise the flow columns per corpus, statistics from training samples.
+class GroupScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardise features per corpus, with statistics of the training samples.
 
-    ``fit`` learns a mean and standard deviation of every flow column for each
-    corpus code present in the training samples (and overall); ``transform``
+    ``fit`` learns the mean and standard deviation of every column over all
+    training samples and, with ``per_corpus=True``, over the training samples of
+    each corpus in ``datasets`` (corpora with at least two samples); ``transform``
     standardises each sample with its corpus's statistics (the overall ones for a
-    corpus absent from training) and returns the flow columns only (landmark and
-    corpus columns are dropped).  Nothing is estimated from the samples being
+    corpus absent from training).  Nothing is estimated from the samples being
     transformed: the corpus of a test subject is metadata, not a label.
+
+    The corpus comes as sample metadata, ``datasets``, never as a column of ``X``.
+    ``fit`` and ``transform`` request it from scikit-learn's metadata routing by
+    default, so with ``sklearn.set_config(enable_metadata_routing=True)`` a
+    Pipeline (or :func:`~skmer.model_selection.evaluate_loso`) passes it on.
+    Without ``datasets`` all samples form one corpus (the overall statistics).
 
     Parameters
     ----------
     per_corpus : bool, default=True
         False standardises every sample with the overall statistics (a plain
-        :class:`~sklearn.preprocessing.StandardScaler` on the flow columns).
+        :class:`~sklearn.preprocessing.StandardScaler`; ``datasets`` is ignored).
 
     Attributes
     ----------
     stats_ : dict
-        ``{code: (mean, scale)}``; code ``None`` holds the overall statistics.
+        ``{corpus: (mean, scale)}``, each an ndarray of shape (n_features,); key
+        ``None`` holds the overall statistics.
     n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : The same without corpora.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skmer.recipes import GroupScaler, make_composite_X
-    >>> rng = np.random.default_rng(0)
-    >>> X = make_composite_X(rng.random((6, 3, 28, 28)), corpora=["samm", "smic"] * 3)
-    >>> Z = GroupScaler().fit_transform(X)
+    >>> from skmer.recipes import GroupScaler
+    >>> X = np.random.default_rng(0).random((6, 3))
+    >>> corpora = ["samm", "smic"] * 3
+    >>> Z = GroupScaler().fit_transform(X, datasets=corpora)
     >>> Z.shape, bool(abs(Z[::2].mean()) < 1e-12)
-    ((6, 2352), True)
+    ((6, 3), True)
     """
+
+    __metadata_request__fit = {"datasets": True}
+    __metadata_request__transform = {"datasets": True}
 
     _parameter_constraints = {"per_corpus": ["boolean"]}
 
@@ -427,45 +603,115 @@ class GroupScaler(TransformerMixin, BaseEstimator):
         return F.mean(0), scale
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        X = _check_layout(X, "GroupScaler.fit", any_channels=True)
-        F, codes = X[:, :-_N_LM - 1], X[:, -1]
-        self.stats_ = {None: self._moments(F)}
-        if self.per_corpus:
-            for c in np.unique(codes):
-                if (codes == c).sum() >= 2:
-                    self.stats_[float(c)] = self._moments(F[codes == c])
-        self.n_features_in_ = X.shape[1]
+    def fit(self, X, y=None, datasets=None):
+        """Learn the overall and per-corpus means and standard deviations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : None
+            Ignored.
+        datasets : array-like of str of shape (n_samples,), default=None
+            Corpus of every training sample; None: one corpus.
+
+        Returns
+        -------
+        self : object
+            The fitted scaler.
+        """
+        X = validate_data(self, X, dtype=np.float64)
+        stats = {None: self._moments(X)}
+        if self.per_corpus and datasets is not None:
+            datasets = _check_datasets(datasets, len(X), "GroupScaler.fit")
+            for c in np.unique(datasets):
+                if (datasets == c).sum() >= 2:
+                    stats[c] = self._moments(X[datasets == c])
+        self.stats_ = stats
         return self
 
-    def transform(self, X):
+    def transform(self, X, datasets=None):
+        """Standardise every sample with the statistics of its corpus.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples to standardise.
+        datasets : array-like of str of shape (n_samples,), default=None
+            Corpus of every sample.  Required when ``fit`` learnt per-corpus
+            statistics.
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, n_features)
+            The standardised samples.
+
+        Raises
+        ------
+        ValueError
+            ``datasets`` is None but ``fit`` learnt per-corpus statistics (with
+            metadata routing off, a Pipeline cannot pass it on).
+        """
         check_is_fitted(self)
-        X = _check_layout(X, "GroupScaler.transform", any_channels=True)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"GroupScaler.transform: X has {X.shape[1]} columns, fit saw "
-                f"{self.n_features_in_}.")
-        F, codes = X[:, :-_N_LM - 1].copy(), X[:, -1]
-        for c in np.unique(codes):
-            mean, scale = self.stats_.get(float(c), self.stats_[None])
-            F[codes == c] = (F[codes == c] - mean) / scale
-        return F
+        X = validate_data(self, X, dtype=np.float64, reset=False, copy=True)
+        if datasets is None:
+            if len(self.stats_) > 1:
+                raise ValueError(
+                    "GroupScaler.transform: fit learnt per-corpus statistics "
+                    f"({sorted(k for k in self.stats_ if k is not None)}) but "
+                    "transform got no datasets; pass datasets= (with "
+                    "sklearn.set_config(enable_metadata_routing=True) a Pipeline "
+                    "routes it).")
+            mean, scale = self.stats_[None]
+            return (X - mean) / scale
+        datasets = _check_datasets(datasets, len(X), "GroupScaler.transform")
+        for c in np.unique(datasets):
+            mean, scale = self.stats_.get(c, self.stats_[None])
+            X[datasets == c] = (X[datasets == c] - mean) / scale
+        return X
+
+    def fit_transform(self, X, y=None, datasets=None):
+        """Fit, then standardise the training samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : None
+            Ignored.
+        datasets : array-like of str of shape (n_samples,), default=None
+            Corpus of every training sample; None: one corpus.
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, n_features)
+            The standardised training samples.
+        """
+        return self.fit(X, y, datasets=datasets).transform(X, datasets=datasets)
 
 
 class FlipAugmentedClassifier(ClassifierMixin, BaseEstimator):
     """Train on the composite-layout samples and their mirror images.
 
     ``fit`` fits a clone of ``estimator`` on ``X`` stacked with
-    :func:`flip_flow` ``(X)`` (labels and ``groups`` repeated: a mirrored sample
-    belongs to the same subject, so a subject-grouped inner CV keeps both copies on
-    the same side); with ``tta=True`` the class probabilities are the mean of those
-    of ``X`` and of its mirror image.
+    :func:`flip_flow` ``(X)`` (labels, ``groups`` and every other sample-aligned
+    metadata, such as ``datasets``, repeated: a mirrored sample belongs to the same
+    subject and corpus, so a subject-grouped inner CV keeps both copies on the same
+    side); with ``tta=True`` the class probabilities are the mean of those of ``X``
+    and of its mirror image.
+
+    Metadata (``groups``, ``datasets``) reach ``estimator`` through
+    scikit-learn's metadata routing when it is enabled.  With routing off, the
+    training ``groups`` go to ``estimator.fit`` as ``groups`` (or
+    ``<step>__groups`` for the Pipeline steps that take them) and other fit
+    parameters are passed on unchanged.
 
     Parameters
     ----------
     estimator : classifier
         Works on the composite layout (e.g. a Pipeline starting with
-        :class:`GroupScaler`); needs ``predict_proba`` when ``tta``.
+        :class:`FlowRecentre` or :func:`flow_columns`); needs ``predict_proba``
+        when ``tta``.
     train_flip : bool, default=True
         Add the mirrored samples to the training set.
     tta : bool, default=True
@@ -477,6 +723,13 @@ class FlipAugmentedClassifier(ClassifierMixin, BaseEstimator):
     estimator_ : classifier
         The fitted clone.
     classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of columns seen during :term:`fit` (2488).
+
+    See Also
+    --------
+    flip_flow : The mirror image.
 
     Examples
     --------
@@ -489,52 +742,224 @@ class FlipAugmentedClassifier(ClassifierMixin, BaseEstimator):
     [1, 1, 1, 1]
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        "train_flip": ["boolean"],
+        "tta": ["boolean"],
+    }
+
     def __init__(self, estimator, *, train_flip=True, tta=True):
         self.estimator = estimator
         self.train_flip = train_flip
         self.tta = tta
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None, **fit_params):
         """Fit on ``X`` and (if ``train_flip``) its mirror image.
 
-        ``groups`` (training subjects) are repeated for the mirrored copies and
-        passed on to ``estimator.fit`` when it takes them.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples (see :func:`make_composite_X`).
+        y : array-like of shape (n_samples,)
+            Labels.
+        groups : array-like of shape (n_samples,), default=None
+            Subject of every sample, for an inner subject-grouped CV of
+            ``estimator``; repeated for the mirrored copies.
+        **fit_params : dict
+            Other metadata (e.g. ``datasets``) for ``estimator.fit``; sample-aligned
+            ones are repeated for the mirrored copies.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
         """
-        for name in ("train_flip", "tta"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be a bool; got "
-                                 f"{getattr(self, name)!r}.")
         X = _check_layout(X, "FlipAugmentedClassifier.fit")
         y = np.asarray(y)
+        n = len(X)
+        if _routing_enabled():
+            metadata = dict(fit_params)
+            if groups is not None:
+                metadata["groups"] = groups
+            params = dict(process_routing(self, "fit", **metadata).estimator.fit)
+        else:
+            params = dict(fit_params)
+            if groups is not None:
+                from skmer.model_selection import _groups_routes
+
+                routes = _groups_routes(self.estimator)
+                params.update({route: groups for route in routes})
         if self.train_flip:
             X = np.vstack([X, flip_flow(X)])
             y = np.concatenate([y, y])
-            if groups is not None:
-                groups = np.concatenate([np.asarray(groups), np.asarray(groups)])
-        if groups is not None:
-            from skmer.model_selection import _groups_routes
-
-            for route in _groups_routes(self.estimator):
-                fit_params[route] = groups
-        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+            params = {k: _repeat_samples(v, n) for k, v in params.items()}
+        self.estimator_ = clone(self.estimator).fit(X, y, **params)
         self.classes_ = self.estimator_.classes_
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict_proba(self, X):
-        check_is_fitted(self)
-        X = _check_layout(X, "FlipAugmentedClassifier.predict_proba")
-        p = self.estimator_.predict_proba(X)
+    def _method_params(self, method, params):
+        """Metadata for ``estimator_`` (routed when routing is on)."""
+        if _routing_enabled():
+            return process_routing(self, method, **params).estimator
+        if params:
+            raise ValueError(
+                f"FlipAugmentedClassifier.{method} got metadata "
+                f"{sorted(params)}; passing metadata to predict needs "
+                "sklearn.set_config(enable_metadata_routing=True).")
+        return {"predict": {}, "predict_proba": {}}
+
+    def _proba(self, X, params):
+        p = self.estimator_.predict_proba(X, **params)
         if self.tta:
-            p = (p + self.estimator_.predict_proba(flip_flow(X))) / 2
+            p = (p + self.estimator_.predict_proba(flip_flow(X), **params)) / 2
         return p
 
-    def predict(self, X):
+    def predict_proba(self, X, **params):
+        """Class probabilities (averaged with the mirror image's if ``tta``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples.
+        **params : dict
+            Metadata for ``estimator.predict_proba`` (e.g. ``datasets``), with
+            metadata routing on.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns in the order of ``classes_``.
+        """
         check_is_fitted(self)
+        X = _check_layout(X, "FlipAugmentedClassifier.predict_proba")
+        routed = self._method_params("predict_proba", params)
+        return self._proba(X, routed["predict_proba"])
+
+    def predict(self, X, **params):
+        """Predict the class of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2488)
+            Composite-layout samples.
+        **params : dict
+            Metadata for ``estimator`` (e.g. ``datasets``), with metadata routing
+            on.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The class of highest (averaged) probability, or ``estimator.predict``
+            when ``tta=False`` and it has no ``predict_proba``.
+        """
+        check_is_fitted(self)
+        X = _check_layout(X, "FlipAugmentedClassifier.predict")
+        routed = self._method_params("predict", params)
         if not self.tta and not hasattr(self.estimator_, "predict_proba"):
-            return self.estimator_.predict(
-                _check_layout(X, "FlipAugmentedClassifier.predict"))
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+            return self.estimator_.predict(X, **routed["predict"])
+        return self.classes_[np.argmax(self._proba(X, routed["predict_proba"]),
+                                       axis=1)]
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            ``fit`` routes to ``estimator.fit``, ``predict_proba`` to
+            ``estimator.predict_proba``, ``predict`` to both ``estimator.predict``
+            and ``estimator.predict_proba``.
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping()
+            .add(caller="fit", callee="fit")
+            .add(caller="predict", callee="predict")
+            .add(caller="predict", callee="predict_proba")
+            .add(caller="predict_proba", callee="predict_proba"))
+
+
+class _RoutedVotingClassifier(VotingClassifier):
+    """A soft :class:`~sklearn.ensemble.VotingClassifier` that routes predict metadata.
+
+    scikit-learn's voting classifier routes metadata to its members' ``fit`` only;
+    this one also routes ``predict`` / ``predict_proba`` metadata (e.g. the
+    ``datasets`` of :class:`GroupScaler`) to the members' ``predict_proba``.
+    Without metadata it is scikit-learn's voting classifier, bit for bit.
+    """
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            ``fit`` routes to every member's ``fit``, ``predict`` and
+            ``predict_proba`` to every member's ``predict_proba``.
+        """
+        router = MetadataRouter(owner=self)
+        for name, est in self.estimators:
+            router.add(**{name: est}, method_mapping=MethodMapping()
+                       .add(caller="fit", callee="fit")
+                       .add(caller="predict", callee="predict_proba")
+                       .add(caller="predict_proba", callee="predict_proba"))
+        return router
+
+    def _routed_probas(self, X, method, params):
+        routed = process_routing(self, method, **params)
+        return np.asarray([
+            self.named_estimators_[name].predict_proba(
+                X, **routed[name].predict_proba)
+            for name, est in self.estimators if est != "drop"])
+
+    @available_if(VotingClassifier._check_voting)
+    def predict_proba(self, X, **params):
+        """Average the members' class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input samples.
+        **params : dict
+            Metadata routed to the members' ``predict_proba`` (routing on).
+
+        Returns
+        -------
+        avg : ndarray of shape (n_samples, n_classes)
+            Weighted average probability of every class.
+        """
+        check_is_fitted(self)
+        if not params:
+            return super().predict_proba(X)
+        probas = self._routed_probas(X, "predict_proba", params)
+        return np.average(probas, axis=0, weights=self._weights_not_none)
+
+    def predict(self, X, **params):
+        """Predict class labels (the class of highest average probability).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input samples.
+        **params : dict
+            Metadata routed to the members' ``predict_proba`` (routing on; soft
+            voting only).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        check_is_fitted(self)
+        if not params:
+            return super().predict(X)
+        if self.voting != "soft":
+            raise ValueError("Metadata at predict time needs voting='soft'.")
+        probas = self._routed_probas(X, "predict", params)
+        avg = np.average(probas, axis=0, weights=self._weights_not_none)
+        return self.le_.inverse_transform(np.argmax(avg, axis=1))
 
 
 _MEMBERS = ("lr", "svm", "lr_mag")
@@ -543,8 +968,7 @@ _MEMBERS = ("lr", "svm", "lr_mag")
 def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=False,
                        lr_C=0.01, svm_C=10.0, grid=None, inner_cv=3,
                        random_state=None):
-    """The MEGC2019-composite recipe: a soft vote of three classifiers on the
-    standardised flow pixels.
+    """Build the MEGC2019-composite recipe: a soft vote on standardised flow pixels.
 
     Members (``models``):
 
@@ -574,7 +998,14 @@ def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=F
         (:class:`FlowAligner`) before everything else.
     per_corpus : bool, default=False
         Standardise per corpus (statistics of the training samples of each corpus)
-        instead of globally.
+        instead of globally.  The corpora are sample metadata, ``datasets``, that
+        reach the :class:`GroupScaler` steps through scikit-learn's metadata
+        routing only: enable it (``sklearn.set_config(enable_metadata_routing=True)``
+        or a ``sklearn.config_context``) and pass ``datasets=`` to ``fit`` and
+        ``predict`` / ``predict_proba``, or to
+        :func:`~skmer.model_selection.evaluate_loso`.  With routing off, no corpus
+        arrives and every sample gets the overall statistics (a warning says so
+        when the recipe is built).
     lr_C, svm_C : float, default=0.01, 10.0
         Regularisation of the logistic regressions and of the SVM.
     grid : dict or None, default=None
@@ -584,7 +1015,8 @@ def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=F
         :class:`~sklearn.model_selection.GroupKFold` over the *training*
         subjects, scored by macro F1 (the UF1);
         :func:`~skmer.model_selection.evaluate_loso` routes the training groups
-        to it.
+        to it.  Not with ``per_corpus=True`` (the grid search's inner scoring
+        passes no corpora to ``predict``).
     inner_cv : int or cross-validation splitter, default=3
         Folds of the inner subject-grouped CV (used with ``grid``).
     random_state : int or None, default=None
@@ -596,21 +1028,36 @@ def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=F
         Unfitted; ``fit(X, y, groups=...)`` takes the training subjects when
         ``grid`` is set (``evaluate_loso`` passes them automatically).
 
+    Raises
+    ------
+    ValueError
+        An unknown or repeated member, or ``per_corpus=True`` with ``grid``.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skmer.recipes import make_composite_X, megc2019_composite
     >>> rng = np.random.default_rng(0)
-    >>> X = make_composite_X(rng.random((30, 3, 28, 28)), corpora=["smic"] * 30)
+    >>> X = make_composite_X(rng.random((30, 3, 28, 28)))
     >>> y = np.arange(30) % 3
     >>> megc2019_composite(random_state=0).fit(X, y).predict(X[:4]).shape
     (4,)
+
+    Per-corpus standardisation, the corpora passed as metadata:
+
+    >>> import sklearn
+    >>> corpora = np.array(["casme2", "samm", "smic"] * 10)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     est = megc2019_composite(per_corpus=True, random_state=0)
+    ...     est = est.fit(X, y, datasets=corpora)
+    ...     est.predict_proba(X[:4], datasets=corpora[:4]).shape
+    (4, 3)
     """
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.ensemble import VotingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, GroupKFold
     from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
     from sklearn.svm import SVC
 
     models = tuple(models)
@@ -619,6 +1066,16 @@ def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=F
         raise ValueError(
             f"models must be a non-empty sequence of distinct {_MEMBERS}; got "
             f"{models!r}.")
+    if per_corpus and grid is not None:
+        raise ValueError(
+            "per_corpus=True cannot be combined with grid: GridSearchCV's inner "
+            "scoring calls predict without the corpora (datasets).")
+    if per_corpus and not _routing_enabled():
+        warnings.warn(
+            "megc2019_composite(per_corpus=True) needs scikit-learn's metadata "
+            "routing (sklearn.set_config(enable_metadata_routing=True)) to receive "
+            "the corpora (datasets=); with routing off every sample is "
+            "standardised with the overall statistics.", UserWarning, stacklevel=2)
 
     def lr():
         return LogisticRegression(C=lr_C, class_weight="balanced", max_iter=2000)
@@ -632,13 +1089,14 @@ def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=F
             clf = lr()
         steps = [("recentre", FlowRecentre(magnitude=True))] if (
             name == "lr_mag") else []
-        return Pipeline(steps + [("scale", GroupScaler(per_corpus=per_corpus)),
+        return Pipeline(steps + [("flow", FunctionTransformer(flow_columns)),
+                                 ("scale", GroupScaler(per_corpus=per_corpus)),
                                  ("clf", clf)])
 
     if len(models) == 1:
         est = member(models[0])
     else:
-        est = Pipeline([("vote", VotingClassifier(
+        est = Pipeline([("vote", _RoutedVotingClassifier(
             [(m, member(m)) for m in models], voting="soft"))])
     if align:
         est = Pipeline([("align", FlowAligner()), *est.steps])

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
@@ -52,9 +53,12 @@ def _data(n_subjects=5, per_subject=6, seed=0):
     flow[:, 1, 10:18, 10:18] += 0.3 * y[:, None, None]  # v: flip-invariant signal
     base = np.array([[x, 8 + 0.1 * x] for x in np.linspace(20, 200, 68)])
     lm = base[None] + rng.normal(0, 2, (n, 68, 2))
-    corpora = np.array(["casme2", "samm", "smic"])[np.arange(n) % 3]
     groups = np.repeat([f"d/s{i}" for i in range(n_subjects)], per_subject)
-    return make_composite_X(flow, lm, corpora), y, groups
+    return make_composite_X(flow, lm), y, groups
+
+
+def _corpora(n):
+    return np.array(["casme2", "samm", "smic"])[np.arange(n) % 3]
 
 
 def test_recipe_fit_never_sees_test_subject():
@@ -64,7 +68,8 @@ def test_recipe_fit_never_sees_test_subject():
     recipe = megc2019_composite(models=("lr",), flip=True,
                                 grid={"clf__C": [0.01, 0.1]},
                                 inner_cv=SpyGroupKFold(2))
-    evaluate_loso(SpyEstimator(recipe), X, y, groups)
+    # in-process folds: the spies log in this process
+    evaluate_loso(SpyEstimator(recipe), X, y, groups, n_jobs=1)
     folds = list(LeaveOneGroupOut().split(X, y, groups))
     assert len(FIT_LOG) == len(folds)
     all_rows = [bytes(r) for r in X]
@@ -84,7 +89,7 @@ def test_groups_routed_to_inner_cv():
     SPLIT_LOG.clear()
     est = megc2019_composite(models=("lr",), flip=False, grid={"clf__C": [0.1]},
                              inner_cv=SpyGroupKFold(2))
-    report = evaluate_loso(est, X, y, groups)
+    report = evaluate_loso(est, X, y, groups, n_jobs=1)
     assert report.n_folds == 5 and len(SPLIT_LOG) == 5
     assert all(len(set(g)) == 4 for g in SPLIT_LOG)
 
@@ -104,7 +109,7 @@ def test_flip_flow_golden():
     flow[0, 2, 5, 1] = 0.7
     lm = np.zeros((1, 68, 2))
     lm[0, 36] = (0.5, 10.5)  # an eye corner, apex-image pixels
-    X = make_composite_X(flow, lm * 8, ["smic"])
+    X = make_composite_X(flow, lm * 8)
     F = flip_flow(X)
     ff = F[:, :2352].reshape(3, 28, 28)
     assert ff[0, 3, 27] == pytest.approx(0.75)  # mirrored and 1 - u
@@ -114,24 +119,79 @@ def test_flip_flow_golden():
     # point 36 (right eye outer corner) becomes point 45 at x -> 27 - x
     x36 = (0.5 * 8 + 0.5) * 28 / 224 - 0.5
     assert lmf[45, 0] == pytest.approx(27 - x36)
-    assert F[0, -1] == X[0, -1] == 2.0
+    assert F.shape == X.shape == (1, 2488)
 
 
 def test_group_scaler_uses_training_statistics_only():
     X, _, _ = _data()
-    gs = GroupScaler(per_corpus=True).fit(X[:15])
-    Z1 = gs.transform(X[15:])
-    Z2 = gs.transform(X[15:20])  # no dependence on the other test samples
+    F, corpora = X[:, :2352], _corpora(len(X))
+    gs = GroupScaler(per_corpus=True).fit(F[:15], datasets=corpora[:15])
+    assert set(gs.stats_) == {None, "casme2", "samm", "smic"}
+    Z1 = gs.transform(F[15:], datasets=corpora[15:])
+    # no dependence on the other test samples
+    Z2 = gs.transform(F[15:20], datasets=corpora[15:20])
     np.testing.assert_allclose(Z1[:5], Z2)
-    codes = X[:15, -1]
-    Ztr = gs.transform(X[:15])
-    for c in np.unique(codes):
-        np.testing.assert_allclose(Ztr[codes == c].mean(0), 0, atol=1e-10)
+    Ztr = gs.transform(F[:15], datasets=corpora[:15])
+    for c in np.unique(corpora):
+        np.testing.assert_allclose(Ztr[corpora[:15] == c].mean(0), 0, atol=1e-10)
     # a corpus absent from training falls back to the overall statistics
-    Xo = X[:3].copy()
-    Xo[:, -1] = -1
     mean, scale = gs.stats_[None]
-    np.testing.assert_allclose(gs.transform(Xo), (Xo[:, :2352] - mean) / scale)
+    np.testing.assert_allclose(gs.transform(F[:3], datasets=["mmew"] * 3),
+                               (F[:3] - mean) / scale)
+    # fitted per corpus, transform must be told the corpora
+    with pytest.raises(ValueError, match="no datasets"):
+        gs.transform(F[:3])
+    with pytest.raises(ValueError, match="datasets must have shape"):
+        gs.transform(F[:3], datasets=["smic"])
+    # no corpora at fit (or per_corpus=False): one set of statistics
+    one = GroupScaler().fit(F[:15])
+    assert list(one.stats_) == [None]
+    np.testing.assert_allclose(one.transform(F[:3]), (F[:3] - mean) / scale)
+    glob = GroupScaler(per_corpus=False).fit(F[:15], datasets=corpora[:15])
+    np.testing.assert_allclose(glob.transform(F[:3], datasets=corpora[:3]),
+                               (F[:3] - mean) / scale)
+    # X is never modified
+    F0 = F.copy()
+    gs.transform(F, datasets=corpora)
+    np.testing.assert_array_equal(F, F0)
+
+
+def test_corpus_is_metadata_routed_through_the_recipe():
+    """With routing on, the corpora reach every GroupScaler in fit and predict."""
+    X, y, groups = _data(n_subjects=6)
+    corpora = _corpora(len(X))
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = megc2019_composite(per_corpus=True, flip=True, random_state=0)
+        est.fit(X[:24], y[:24], datasets=corpora[:24])
+        p = est.predict_proba(X[24:], datasets=corpora[24:])
+        assert p.shape == (12, 3)
+        assert (est.predict(X[24:], datasets=corpora[24:]) == p.argmax(1)).all()
+        vote = est.estimator_.named_steps["vote"]
+        for member in vote.named_estimators_.values():
+            assert set(member.named_steps["scale"].stats_) == {
+                None, "casme2", "samm", "smic"}
+        # the training part to fit, the test part to predict_proba
+        report = evaluate_loso(megc2019_composite(per_corpus=True, random_state=0),
+                               X, y, groups, datasets=corpora)
+        assert report.n_folds == 6
+        with pytest.raises(ValueError, match="no datasets"):
+            est.predict_proba(X[24:])
+    # the default recipe does not use the corpora: same result with routing off
+    plain = megc2019_composite(random_state=0).fit(X[:24], y[:24])
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = megc2019_composite(random_state=0).fit(
+            X[:24], y[:24], datasets=corpora[:24])
+        p_routed = routed.predict_proba(X[24:], datasets=corpora[24:])
+    np.testing.assert_array_equal(plain.predict_proba(X[24:]), p_routed)
+
+
+def test_per_corpus_recipe_warns_without_routing_and_refuses_grid():
+    with pytest.warns(UserWarning, match="metadata routing"):
+        megc2019_composite(per_corpus=True)
+    with pytest.raises(ValueError, match="per_corpus=True cannot"):
+        with sklearn.config_context(enable_metadata_routing=True):
+            megc2019_composite(per_corpus=True, grid={"clf__C": [0.1]},
+                               models=("lr",))
 
 
 def test_recentre_centres_and_keeps_direction():
@@ -144,7 +204,7 @@ def test_recentre_centres_and_keeps_direction():
     v = Z[0, 784:1568].reshape(28, 28)
     assert u[10, 10] == 0 and v[10, 10] == 0
     assert u[0, 0] / v[0, 0] == pytest.approx(2.0)
-    assert Z.shape == (1, 4 * 784 + 137)
+    assert Z.shape == (1, 4 * 784 + 136)
     mag = Z[0, 2352:3136].reshape(28, 28)
     assert mag.mean() == pytest.approx(1.0)
 
@@ -152,7 +212,7 @@ def test_recentre_centres_and_keeps_direction():
 def test_aligner_identity_on_template_and_moves_shifted_faces():
     X, _, _ = _data()
     al = FlowAligner().fit(X)
-    _, ls, _ = composite_layout()
+    _, ls = composite_layout()
     Xt = X[:1].copy()
     Xt[0, ls] = al.template_.ravel()
     np.testing.assert_allclose(al.transform(Xt)[0, :2352], Xt[0, :2352], atol=1e-6)
@@ -185,6 +245,8 @@ def test_recipe_bad_params(kw, msg):
 
 def test_bad_layout_is_a_clear_error():
     with pytest.raises(ValueError, match="composite layout"):
-        GroupScaler().fit(np.zeros((4, 10)))
+        FlowRecentre().fit(np.zeros((4, 10)))
+    with pytest.raises(ValueError, match="composite layout"):
+        FlowAligner().fit(np.zeros((4, 2489)))  # the old layout's corpus column
     with pytest.raises(ValueError, match="shape"):
         make_composite_X(np.zeros((2, 3, 14, 14)))
