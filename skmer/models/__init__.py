@@ -13,12 +13,14 @@ from skmer.models._skorch import (
     OffApexNetClassifier,
     STSTNetClassifier,
 )
+from skmer.models._sssnet import SSSNetClassifier
 from skmer.models.nets import (
     MOL,
     RAFT,
     ARTNet,
     MSRes3D,
     OffApexNet,
+    SSSNet,
     STSTNet,
     artnet,
     get_model,
@@ -30,6 +32,7 @@ from skmer.models.nets import (
     raft_large,
     raft_small,
     register_model,
+    sssnet,
     ststnet,
 )
 
@@ -58,6 +61,8 @@ __all__ = [
     "OffApexNet",
     "OffApexNetClassifier",
     "RandomShiftFlip",
+    "SSSNet",
+    "SSSNetClassifier",
     "STSTNet",
     "STSTNetClassifier",
     "get_model",
@@ -66,5 +71,6 @@ __all__ = [
     "msres3d",
     "offapexnet",
     "register_model",
+    "sssnet",
     "ststnet",
 ]

@@ -26,6 +26,7 @@ from skmer.models.nets.mol import MOL, mol
 from skmer.models.nets.msres3d import MSRes3D, msres3d
 from skmer.models.nets.offapexnet import OffApexNet, offapexnet
 from skmer.models.nets.raft import RAFT, raft_flow, raft_large, raft_small
+from skmer.models.nets.sssnet import SSSNet, sssnet
 from skmer.models.nets.ststnet import STSTNet, ststnet
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "load_weights",
     "STSTNet",
     "ststnet",
+    "SSSNet",
+    "sssnet",
     "OffApexNet",
     "offapexnet",
     "MSRes3D",
