@@ -13,7 +13,7 @@ or hyper-parameter is chosen on a test fold), 3 seeds each, and writes
 Run::
 
     SKMER_SHARED_DATA=../shared/data python benchmarks/composite_flow.py \
-        [--seeds 3] [--n-jobs 2] [--models ststnet offapexnet artnet msres3d]
+        [--seeds 3] [--n-jobs 2] [--models ststnet offapexnet artnet msres3d sssnet]
 
 Equivalent CLI: ``skmer evaluate --flow-images DIR --model ststnet --seeds 3``.
 """
@@ -46,9 +46,11 @@ def _one_level(X):
 def make_estimator(name):
     """The classifier of ``name`` with its documented composite recipe (CPU).
 
-    STSTNet and OFF-ApexNet: their defaults.  ARTNet: its defaults on the one
-    amplification level the composite holds (the images are unamplified flow, so
-    the transformer sees a single token: the network's flow-input variant).
+    STSTNet, OFF-ApexNet and SSSNet: their defaults (SSSNet's are the authors'
+    recipe: SGD, lr 1e-2, momentum 0.9, batch 128, 200 epochs).  ARTNet: its
+    defaults on the one amplification level the composite holds (the images are
+    unamplified flow, so the transformer sees a single token: the network's
+    flow-input variant).
     MSRes3D: the flow-image variant (``T = 1``, no temporal strides) at a quarter
     of the paper's width (4.5 M instead of 71 M parameters: one epoch of the
     full-width net over a fold takes about 25 s on one core of this CPU,
@@ -65,6 +67,7 @@ def make_estimator(name):
         ARTNetClassifier,
         MSRes3DClassifier,
         OffApexNetClassifier,
+        SSSNetClassifier,
         STSTNetClassifier,
     )
 
@@ -78,7 +81,8 @@ def make_estimator(name):
             device="cpu", module__width=0.25, optimizer=torch.optim.AdamW,
             lr=1e-3, lr_schedule="cosine", max_epochs=30, batch_size=32,
             class_weight="balanced")
-    cls = {"ststnet": STSTNetClassifier, "offapexnet": OffApexNetClassifier}[name]
+    cls = {"ststnet": STSTNetClassifier, "offapexnet": OffApexNetClassifier,
+           "sssnet": SSSNetClassifier}[name]
     return cls(device="cpu")
 
 
@@ -87,7 +91,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--models", nargs="+", default=["ststnet", "offapexnet"],
-                        choices=["ststnet", "offapexnet", "artnet", "msres3d"])
+                        choices=["ststnet", "offapexnet", "artnet", "msres3d",
+                                 "sssnet"])
     parser.add_argument("--results-dir", default=None,
                         help="evaluate_loso's per-fold results folder (resumable)")
     args = parser.parse_args(argv)
