@@ -4,7 +4,7 @@
     Synthetic micro-expressions -> onset-apex optical flow -> STSTNet, evaluated
     leave-one-subject-out; prints the pooled report and writes a confusion matrix.
 ``skmer evaluate``
-    Honest LOSO of a model (STSTNet, OFF-ApexNet, LBP-TOP or Bi-WOOF + SVM) on
+    Honest LOSO of a model (STSTNet, OFF-ApexNet, SSSNet, LBP-TOP or Bi-WOOF + SVM) on
     STSTNet-format flow images (e.g. the MEGC2019 composite) or on synthetic clips.
 ``skmer train``
     Fit a model that ``skmer predict`` accepts (onset-apex flow -> STSTNet or SVM) on
@@ -26,13 +26,18 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-MODELS = ("ststnet", "offapexnet", "lbptop", "biwoof")
+MODELS = ("ststnet", "offapexnet", "sssnet", "lbptop", "biwoof")
 
 
 def _make_flow_net(model, *, max_epochs=None, lr=None, batch_size=None):
-    from skmer.models import OffApexNetClassifier, STSTNetClassifier
+    from skmer.models import (
+        OffApexNetClassifier,
+        SSSNetClassifier,
+        STSTNetClassifier,
+    )
 
-    cls = {"ststnet": STSTNetClassifier, "offapexnet": OffApexNetClassifier}[model]
+    cls = {"ststnet": STSTNetClassifier, "offapexnet": OffApexNetClassifier,
+           "sssnet": SSSNetClassifier}[model]
     params = {}
     if max_epochs is not None:
         params["max_epochs"] = max_epochs
