@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral
 
 import numpy as np
@@ -21,6 +21,10 @@ from skmer.model_selection._protocol import _fit_predict, _fold_result
 logger = logging.getLogger("skmer.model_selection")
 
 _ENGINES = ("auto", "per-fold", "fold-batched")
+
+# n_jobs=None: folds that would all run within this many seconds one after another
+# stay in the calling process (worker start-up would cost more than it saves)
+_SEQUENTIAL_BELOW_S = 10.0
 
 
 # ------------------------------------------------------------------ thread limits
@@ -99,6 +103,8 @@ class _Plan:
     # our own loky backend with one thread per worker (None: the active backend)
     own_loky: bool
     nested_sequential: bool
+    # n_jobs=None outside any parallel_config: time the first fold in place
+    probe: bool = False
 
 
 def _plan(n_jobs, n_tasks):
@@ -119,7 +125,8 @@ def _plan(n_jobs, n_tasks):
     nested = bool(n > 1 and user_config
                   and getattr(get_active_backend()[0], "default_n_jobs", 1) != 1)
     return _Plan(n_jobs=n, own_loky=n > 1 and not user_config,
-                 nested_sequential=nested)
+                 nested_sequential=nested,
+                 probe=n > 1 and n_jobs is None and not user_config)
 
 
 def _run_per_fold(tasks, X, n_jobs):
@@ -128,13 +135,22 @@ def _run_per_fold(tasks, X, n_jobs):
     from sklearn.utils.parallel import Parallel, delayed
 
     plan = _plan(n_jobs, len(tasks))
+    if plan.probe:
+        # Starting worker processes (and importing torch in each) takes seconds:
+        # the default runs the first fold here, and the others in parallel only
+        # when they would take longer than that one after another.
+        t0 = time.perf_counter()
+        yield _fit_predict(tasks[0], X)
+        tasks = tasks[1:]
+        if (time.perf_counter() - t0) * len(tasks) < _SEQUENTIAL_BELOW_S:
+            plan = replace(plan, n_jobs=1)
+        else:
+            plan = _plan(n_jobs, len(tasks))
     if plan.n_jobs == 1:
         for task in tasks:
             yield _fit_predict(task, X)
         return
     if plan.nested_sequential:
-        from dataclasses import replace
-
         tasks = [replace(t, nested_sequential=True) for t in tasks]
     calls = (delayed(_fit_predict)(task, X) for task in tasks)
     # our loky backend sets OMP/MKL/OPENBLAS_NUM_THREADS=1 in the workers it

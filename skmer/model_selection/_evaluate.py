@@ -82,7 +82,10 @@ def evaluate_loso(estimator: Any,
         Folds (times seeds) run in parallel with joblib; the result does not depend
         on it.  ``None`` (the default): as many folds at once as there are cores
         (``joblib.cpu_count()``), or what an enclosing
-        ``joblib.parallel_config(backend=..., n_jobs=...)`` sets.  A positive int:
+        ``joblib.parallel_config(backend=..., n_jobs=...)`` sets; outside such a
+        block the first fold runs in the calling process and is timed, and the
+        others stay there too when they would take less than about 10 s one
+        after another (starting worker processes costs seconds).  A positive int:
         at most that many folds at once; a negative int: all cores but
         ``-n_jobs - 1`` (``-1``: all).  More workers than folds are capped to the
         number of folds; ``0`` is an error.  Every fold runs with one BLAS /

@@ -64,8 +64,22 @@ def test_folds_run_with_one_thread_and_the_callers_threads_come_back(
     for seen in logs:
         assert seen["torch"] == 1
         assert seen["pools"] in ([1], [])
-    if n_jobs == 1:
+    if n_jobs in (1, None):  # None: folds this quick stay in the caller
         assert {s["pid"] for s in logs} == {os.getpid()}
+    else:
+        assert os.getpid() not in {s["pid"] for s in logs}
+
+
+def test_default_goes_parallel_when_the_folds_are_slow(tmp_path, monkeypatch):
+    from skmer.model_selection import _backend
+
+    X, y, groups, _ = make_data(n_groups=4)
+    # the first fold runs in the caller and is timed; the others go to workers
+    # when they would take longer than _SEQUENTIAL_BELOW_S one after another
+    monkeypatch.setattr(_backend, "_SEQUENTIAL_BELOW_S", 0.0)
+    evaluate_loso(ThreadSpy(log_dir=str(tmp_path)), X, y, groups)
+    pids = [json.loads(p.read_text())["pid"] for p in tmp_path.glob("fit-*.json")]
+    assert len(pids) == 4 and pids.count(os.getpid()) == 1
 
 
 def test_one_thread_context_restores_and_nests(two_torch_threads):
