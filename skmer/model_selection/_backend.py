@@ -81,7 +81,7 @@ def _check_n_jobs(n_jobs):
 
 
 def _user_parallel_config():
-    """True inside a ``joblib.parallel_config`` that sets a backend or n_jobs.
+    """Tell whether a ``joblib.parallel_config`` sets a backend or n_jobs here.
 
     Also true in a joblib worker, where joblib sets the nested backend.
     """
@@ -174,7 +174,7 @@ def _check_engine(engine):
 
 
 def _declares_fold_batching(estimator):
-    """The estimator's ``skmer`` tag says ``fold_batching`` and it has the engine."""
+    """Tell whether the estimator declares the fold-batched engine (tag + method)."""
     from sklearn.utils import get_tags
 
     try:

@@ -129,7 +129,9 @@ def evaluate_loso(estimator: Any,
         every Pipeline step whose ``fit`` takes one; ``datasets`` is not passed.
 
         A list of names passes the training groups to ``fit`` under each of
-        these names (either mode); ``None`` passes no groups.
+        these names, as given (with routing on, a Pipeline accepts only plain
+        names of metadata it routes, so prefer ``"auto"`` there); ``None``
+        passes no groups.
     engine : {"auto", "per-fold", "fold-batched"}, default="auto"
         ``"per-fold"``: one clone per fold and seed, as described above.
         ``"fold-batched"``: all missing folds and seeds at once through the

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def fold_seed(seed: int, fold: int) -> int:
-    """The ``random_state`` given to fold ``fold`` of seed ``seed``.
+    """Return the ``random_state`` given to fold ``fold`` of seed ``seed``.
 
     Derived with :class:`numpy.random.SeedSequence` so that folds and seeds get
     independent, reproducible streams.
@@ -70,7 +70,7 @@ class _Routes:
 
 
 def _wants_groups(estimator):
-    """True if ``estimator.fit`` takes ``groups`` (compatibility path).
+    """Tell whether ``estimator.fit`` takes ``groups`` (compatibility path).
 
     Explicitly, or a scikit-learn search (``GridSearchCV`` & co. take ``groups``
     through ``**params``).  Other estimators with an inner ``cv`` and
@@ -106,14 +106,14 @@ def _groups_routes(estimator):
 
 
 def _requested(estimator, method, names):
-    """The metadata of ``names`` that ``estimator.<method>`` requests (routing on)."""
+    """Return the metadata of ``names`` that ``estimator.<method>`` requests."""
     from sklearn.utils.metadata_routing import get_routing_for_object
 
     return get_routing_for_object(estimator).consumes(method, list(names))
 
 
 def _plan_routes(estimator, route_groups, *, has_datasets):
-    """The :class:`_Routes` of ``evaluate_loso``'s ``route_groups`` argument."""
+    """Build the :class:`_Routes` of ``evaluate_loso``'s ``route_groups``."""
     import sklearn
 
     if isinstance(route_groups, str) and route_groups != "auto":
@@ -228,7 +228,7 @@ def _run_fold(task, X):
 
 
 def _predict_proba(est, X_test, params, n_test):
-    """The test fold's class probabilities and their column labels, or Nones.
+    """Return the test fold's class probabilities and their labels, or Nones.
 
     ``predict_proba`` is called on its own (``predict`` gave ``y_pred``), so the
     predictions are exactly what they are without it.

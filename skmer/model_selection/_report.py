@@ -31,7 +31,7 @@ def _fmt(mean, std, n_seeds):
 
 
 def _predictions(results, *, y, groups, datasets, seeds):
-    """The predictions frame and the aligned probability matrix (or None)."""
+    """Build the predictions frame and the aligned probability matrix (or None)."""
     import pandas as pd
 
     n = len(y)
@@ -342,7 +342,7 @@ class LOSOReport:
         return out
 
     def to_markdown(self, title: str | None = None) -> str:
-        """A markdown table of the pooled scores (mean ± std over seeds)."""
+        """Return a markdown table of the pooled scores (mean ± std over seeds)."""
         frame = self.to_frame()
         k = len(self.seeds)
         lines = []

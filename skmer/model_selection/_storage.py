@@ -23,7 +23,7 @@ _FORMAT_VERSION = 2
 
 
 def _json_label(v):
-    """A label as a JSON-able Python scalar."""
+    """Return a label as a JSON-able Python scalar."""
     if isinstance(v, np.generic):
         return v.item()
     return v
@@ -78,7 +78,7 @@ class _ResultStore:
         return self
 
     def path_of(self, seed, fold):
-        """The file of fold ``fold`` of seed ``seed``."""
+        """Return the file of fold ``fold`` of seed ``seed``."""
         return self.directory / f"seed{seed}_fold{fold:03d}.json"
 
     def load(self):
