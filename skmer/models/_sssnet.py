@@ -103,8 +103,9 @@ class SSSNetClassifier(FlowNetClassifier):
     ``meb`` repository (notebook ``RCN-A and SSSNet for megc.ipynb``: SGD,
     momentum 0.9, lr 0.01, weight decay 1e-3, batch 128, 200 epochs, 64x64 flow),
     whose runs report pooled UF1 0.70 to 0.76 under leave-one-subject-out. The
-    later ``meb`` benchmarks train SSSNet with Adam (lr 1e-4, weight decay 1e-3,
-    200 epochs): ``SSSNetClassifier(optimizer=torch.optim.Adam, lr=1e-4)``.
+    later ``meb`` benchmarks (action-unit detection) train SSSNet with Adam (lr
+    1e-4, weight decay 1e-3, 200 epochs):
+    ``SSSNetClassifier(optimizer=torch.optim.Adam, lr=1e-4)``.
     skmer's flow-network recipe (that of :class:`STSTNetClassifier`) is
     ``SSSNetClassifier(optimizer=torch.optim.AdamW, lr=1e-3,
     optimizer__weight_decay=1e-2, batch_size=64, max_epochs=30,
