@@ -66,33 +66,19 @@ class ARTNetClassifier(FlowNetClassifier):
         The loss.
     optimizer : type, default=torch.optim.AdamW
         The optimiser.
-    lr : float, default=1e-3
-        Peak learning rate.
-    max_epochs : int, default=30
-        Number of training epochs (fixed).
-    batch_size : int, default=32
-        Mini-batch size.
-    lr_schedule : {"cosine", None}, default="cosine"
-        Learning-rate schedule over ``max_epochs``.
-    class_weight : {"balanced", None}, default="balanced"
-        Class weighting of the loss.
-    iterator_train : type, default=ArrayBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=ArrayBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the training set every epoch.
-    train_split : callable or None, default=None
-        No internal validation split (leave-one-subject-out would lose subjects).
-    classes : array-like or None, default=None
-        The full label set (fixes the ``predict_proba`` columns across folds).
-    device : str, default="auto"
-        CUDA when available (mixed precision, ``channels_last``), else CPU float32.
-    random_state : int, RandomState instance or None, default=None
-        Seeds torch in ``initialize``.
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
+    %(lr)s
+    %(max_epochs)s
+    %(batch_size)s
+    %(lr_schedule)s
+    %(class_weight)s
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
+    %(train_split)s
+    %(classes)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
     alphas : sequence of float or None, default=None
         Amplification factors (>= 0).  ``"precomputed"``: ``None`` takes the number
         of levels from ``X``; factors given must be as many as ``X`` has levels.
@@ -103,8 +89,7 @@ class ARTNetClassifier(FlowNetClassifier):
     raft_weights : str, os.PathLike or None, default=None
         Local RAFT weights (torchvision's ``raft_large``/``raft_small`` state
         dicts), required by ``flow_source="raft"``; never downloaded.
-    **kwargs
-        Other skorch parameters.
+    %(kwargs)s
 
     Attributes
     ----------

@@ -354,29 +354,16 @@ class MOLClassifier(FlowNetClassifier):
         Maps the recognition logits to probabilities.
     lr_schedule : {"cosine", None}, default=None
         Learning-rate schedule (the authors: none).
-    class_weight : {"balanced", None}, default=None
-        Class weighting of the cross-entropy.
-    iterator_train : type, default=MOLBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=MOLBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the clips every epoch.
-    train_split : callable or None, default=None
-        No internal validation split (under leave-one-subject-out it would eat
-        training subjects).
-    classes : array-like or None, default=None
-        The full label set (fixes the ``predict_proba`` columns across folds).
-    device : str, default="auto"
-        CUDA when available (float16 mixed precision with gradient scaling,
-        ``channels_last`` 2-D convolutions), else the CPU (float32, slow).
-    random_state : int, RandomState instance or None, default=None
-        Seeds torch (weights, dropout, shuffling).
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
-    **kwargs
-        Other skorch parameters (``optimizer__weight_decay``, ``callbacks``, ...).
+    %(class_weight)s
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
+    %(train_split)s
+    %(classes)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(kwargs)s
 
     Attributes
     ----------

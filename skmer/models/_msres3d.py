@@ -62,8 +62,7 @@ class MSRes3DClassifier(FlowNetClassifier):
         (``criterion__head_weights`` weights them).
     optimizer : type, default=torch.optim.Adam
         The optimiser.
-    lr : float, default=1e-5
-        Learning rate.
+    %(lr)s
     max_epochs : int, default=100
         Number of training epochs (the maximum with ``early_stopping=True``).
     batch_size : int, default=16
@@ -104,18 +103,14 @@ class MSRes3DClassifier(FlowNetClassifier):
         Maps the ``(n, 4, n_classes)`` head logits to probabilities: the softmax
         of the most confident head of each sample (the paper's discriminative
         choice of one output); ``mean_softmax`` averages the four heads.
-    iterator_train : type, default=ArrayBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=ArrayBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the training set every epoch.
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
     train_split : callable or None, default=None
         No internal validation split by default (under leave-one-subject-out it
         would eat training subjects); see ``early_stopping`` for a subject-grouped
         one.
-    classes : array-like or None, default=None
-        The full label set (fixes the ``predict_proba`` columns across folds).
+    %(classes)s
     device : str, default="auto"
         CUDA when available, else the CPU. On CUDA: float16 mixed precision with
         gradient scaling, ``channels_last_3d`` weights and inputs, augmentation on
@@ -126,11 +121,8 @@ class MSRes3DClassifier(FlowNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds torch (weights, dropout, shuffling), the augmentation and the inner
         split.
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
-    **kwargs
-        Other skorch parameters (``optimizer__weight_decay``, ``callbacks``, ...).
+    %(verbose)s
+    %(kwargs)s
 
     Attributes
     ----------

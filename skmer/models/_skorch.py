@@ -17,6 +17,7 @@ from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_device, to_tensor
 from torch.utils.data import DataLoader
 
+from skmer.models._docs import fill_shared_params
 from skmer.models.nets import OffApexNet, STSTNet
 from skmer.utils._tags import with_skmer_tags
 
@@ -181,6 +182,7 @@ class ArrayBatchLoader:
             yield self._X[idx], (None if self._y is None else self._y[idx])
 
 
+@fill_shared_params
 class FlowNetClassifier(NeuralNetClassifier):
     """Shared skorch base of skmer's flow-image classifiers.
 
@@ -199,42 +201,20 @@ class FlowNetClassifier(NeuralNetClassifier):
         The loss.
     optimizer : type, default=torch.optim.AdamW
         The optimiser.
-    lr : float, default=1e-3
-        Learning rate (peak learning rate with ``lr_schedule="cosine"``).
-    max_epochs : int, default=30
-        Number of training epochs (fixed; nothing looks at a test fold).
-    batch_size : int, default=64
-        Mini-batch size; ``-1`` means the whole training set.
-    lr_schedule : {"cosine", None}, default=None
-        ``"cosine"`` anneals the learning rate to 0 over ``max_epochs``.
-    class_weight : {"balanced", None}, default=None
-        ``"balanced"`` weights the loss by ``n_samples / (n_classes * count)``.
-    iterator_train : type, default=ArrayBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=ArrayBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the training set every epoch.
-    train_split : callable or None, default=None
-        skorch's internal validation split; None because under leave-one-subject-out
-        an internal split eats training subjects. Pass a subject-aware
-        ``predefined_split`` for early stopping.
-    classes : array-like or None, default=None
-        The full label set. Pass it under cross-validation so that the columns of
-        ``predict_proba`` are the same in every fold.
-    device : str, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU (resolved in
-        ``initialize``; the parameter keeps its value). On CUDA, training and
-        prediction use mixed precision (float16 autocast + gradient scaling) and
-        ``channels_last``; on the CPU everything is plain float32.
-    random_state : int, RandomState instance or None, default=None
-        Seeds torch's global generator in ``initialize`` (weights, dropout,
-        shuffling) for reproducible fits.
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
-    **kwargs
-        Other skorch parameters (``optimizer__weight_decay``, ``callbacks``, ...).
+    %(lr)s
+    %(max_epochs)s
+    %(batch_size)s
+    %(lr_schedule)s
+    %(class_weight)s
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
+    %(train_split)s
+    %(classes)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(kwargs)s
 
     Attributes
     ----------
@@ -288,6 +268,11 @@ class FlowNetClassifier(NeuralNetClassifier):
         self.lr_schedule = lr_schedule
         self.class_weight = class_weight
         self.random_state = random_state
+
+    def __init_subclass__(cls, **kwargs):
+        # the subclasses' docstrings name shared parameters as %(name)s lines
+        super().__init_subclass__(**kwargs)
+        fill_shared_params(cls)
 
     # ------------------------------------------------------------------ device
     # skorch reads the ``device`` parameter wherever it moves a module or a batch.
@@ -805,35 +790,20 @@ class STSTNetClassifier(FlowNetClassifier):
         The loss.
     optimizer : type, default=torch.optim.AdamW
         The optimiser (``optimizer__weight_decay`` sets its weight decay).
-    lr : float, default=1e-3
-        Peak learning rate.
-    max_epochs : int, default=30
-        Number of training epochs (fixed).
-    batch_size : int, default=64
-        Mini-batch size.
-    lr_schedule : {"cosine", None}, default="cosine"
-        Learning-rate schedule over ``max_epochs``.
-    class_weight : {"balanced", None}, default="balanced"
-        Class weighting of the loss.
-    iterator_train : type, default=ArrayBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=ArrayBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the training set every epoch.
-    train_split : callable or None, default=None
-        No internal validation split (see :class:`FlowNetClassifier`).
-    classes : array-like or None, default=None
-        The full label set (fixes the ``predict_proba`` columns across folds).
-    device : str, default="auto"
-        CUDA when available (mixed precision, ``channels_last``), else CPU float32.
-    random_state : int, RandomState instance or None, default=None
-        Seeds torch in ``initialize``.
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
-    **kwargs
-        Other skorch parameters.
+    %(lr)s
+    %(max_epochs)s
+    %(batch_size)s
+    %(lr_schedule)s
+    %(class_weight)s
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
+    %(train_split)s
+    %(classes)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(kwargs)s
 
     Attributes
     ----------
@@ -1002,35 +972,20 @@ class OffApexNetClassifier(FlowNetClassifier):
         The loss.
     optimizer : type, default=torch.optim.AdamW
         The optimiser.
-    lr : float, default=1e-4
-        Peak learning rate.
-    max_epochs : int, default=30
-        Number of training epochs (fixed).
-    batch_size : int, default=64
-        Mini-batch size.
-    lr_schedule : {"cosine", None}, default="cosine"
-        Learning-rate schedule over ``max_epochs``.
-    class_weight : {"balanced", None}, default="balanced"
-        Class weighting of the loss.
-    iterator_train : type, default=ArrayBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=ArrayBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the training set every epoch.
-    train_split : callable or None, default=None
-        No internal validation split (see :class:`FlowNetClassifier`).
-    classes : array-like or None, default=None
-        The full label set (fixes the ``predict_proba`` columns across folds).
-    device : str, default="auto"
-        CUDA when available (mixed precision, ``channels_last``), else CPU float32.
-    random_state : int, RandomState instance or None, default=None
-        Seeds torch in ``initialize``.
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
-    **kwargs
-        Other skorch parameters.
+    %(lr)s
+    %(max_epochs)s
+    %(batch_size)s
+    %(lr_schedule)s
+    %(class_weight)s
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
+    %(train_split)s
+    %(classes)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(kwargs)s
 
     Attributes
     ----------

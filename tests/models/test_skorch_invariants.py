@@ -93,3 +93,43 @@ def test_fit_mutates_no_param_and_no_global_flag(name):
     assert clf.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
     assert torch.get_num_threads() == threads
     assert torch.backends.cudnn.benchmark == benchmark
+
+
+# ------------------------------------------------------------- shared docs
+def _documented_params(doc):
+    lines = doc.split("Parameters\n    ----------\n", 1)[1].split("\n\n    ")[0]
+    out = {}
+    for line in lines.splitlines():
+        if line.startswith("    ") and not line.startswith("     "):
+            name, _, rest = line.strip().partition(" : ")
+            out[name] = rest
+    return out
+
+
+@pytest.mark.parametrize("cls", [ARTNetClassifier, FlowNetClassifier, MOLClassifier,
+                                 MSRes3DClassifier, OffApexNetClassifier,
+                                 STSTNetClassifier], ids=lambda c: c.__name__)
+def test_docstring_parameters_filled_from_the_shared_docs(cls):
+    import inspect
+
+    from skmer.models._docs import SHARED_PARAMS, _format_default
+
+    doc = cls.__doc__
+    assert "%(" not in doc
+    documented = _documented_params(doc)
+    signature = inspect.signature(cls.__init__).parameters
+    expected = [n if p.kind != p.VAR_KEYWORD else "**kwargs"
+                for n, p in signature.items() if n != "self"]
+    assert sorted(documented) == sorted(expected)
+    shared = [n for n in SHARED_PARAMS if n in signature and n != "kwargs"]
+    assert len(shared) >= 7
+    for name in shared:
+        # a shared entry (or the class's own one) states the default of the code
+        default = signature[name].default
+        stated = documented[name].rsplit("default=", 1)[1]
+        if isinstance(default, float):
+            assert float(stated) == default, (name, stated)
+        else:
+            assert stated == _format_default(default), (name, stated)
+    # the shared text appears in every class that does not need its own words
+    assert doc.count(SHARED_PARAMS["iterator_valid"][1]) == 1
