@@ -6,6 +6,12 @@ scikit-learn's data-free API checks, called one by one, plus skmer's checks on s
 synthetic clips (12 clips of 8 frames of 24x24 pixels with a moving blob and
 onset/apex metadata).
 
+Estimators on fixed-shape arrays that scikit-learn's generic checks cannot build
+(flow images ``(n, C, H, W)``, videos ``(n, C, T, H, W)``, a fixed column layout) get
+:func:`array_estimator_checks`: the same data-free API checks plus data checks on an
+``X`` and ``y`` the caller gives.  ``tests/test_all_estimators.py`` discovers every
+public estimator of skmer and runs the suite that fits its input.
+
 Use it like :func:`sklearn.utils.estimator_checks.parametrize_with_checks`::
 
     from skmer.utils.estimator_checks import parametrize_with_clip_checks
@@ -60,6 +66,7 @@ from skmer.utils._tags import SkmerTags, get_skmer_tags
 
 __all__ = [
     "SkmerTags",
+    "array_estimator_checks",
     "check_clip_estimator",
     "clip_estimator_checks",
     "get_skmer_tags",
@@ -154,7 +161,7 @@ def _fit(estimator, X, y):
 
 
 def _fitted_clone(estimator_orig, X, y, **params):
-    """A clone with ``params`` (and ``random_state=0`` where it has one), fitted."""
+    """Return a clone with ``params`` (and ``random_state=0`` if it has one), fitted."""
     est = clone(estimator_orig).set_params(**params)
     if "random_state" in est.get_params():
         est.set_params(random_state=0)
@@ -411,6 +418,146 @@ _SKMER_CHECKS = (
     check_clip_random_state,
     check_clip_bad_input,
 )
+
+
+# --------------------------------------------------------------------------------------
+# array checks: estimators on fixed-shape arrays that scikit-learn's generic checks
+# cannot feed (flow images (n, C, H, W), video arrays (n, C, T, H, W), a fixed column
+# layout); each takes (name, estimator_orig, X, y) and the data come from the caller
+# --------------------------------------------------------------------------------------
+def _take(X, idx):
+    return None if X is None else X[np.asarray(idx)]
+
+
+def check_array_fit_returns_self(name, estimator_orig, X, y):
+    """Check that ``fit`` returns the estimator itself."""
+    est = clone(estimator_orig)
+    assert _fit(est, X, y) is est, f"{name}.fit must return self."
+
+
+def check_array_not_fitted(name, estimator_orig, X, y):
+    """Check that output methods raise ``NotFittedError`` before ``fit``."""
+    est = clone(estimator_orig)
+    for method in _OUTPUT_METHODS:
+        if hasattr(est, method):
+            try:
+                getattr(est, method)(X)
+            except NotFittedError:
+                continue
+            raise AssertionError(
+                f"{name}.{method} did not raise NotFittedError before fit.")
+
+
+def check_array_no_input_mutation(name, estimator_orig, X, y):
+    """Check that ``fit`` and output methods leave ``X`` and ``y`` unchanged."""
+    X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
+    est = clone(estimator_orig)
+    _fit(est, X, y)
+    _outputs(est, X)
+    np.testing.assert_array_equal(X, X_before, err_msg=f"{name} modified X.")
+    np.testing.assert_array_equal(y, y_before, err_msg=f"{name} modified y.")
+
+
+def check_array_fit_idempotent(name, estimator_orig, X, y):
+    """Check that refitting on the same data (after other data) gives the same."""
+    est = _fitted_clone(estimator_orig, X, y)
+    first = _outputs(est, X)
+    perm = np.random.default_rng(1).permutation(len(X))
+    _fit(est, _take(X, perm[: max(len(X) // 2, 6)]),
+         _take(y, perm[: max(len(X) // 2, 6)]))
+    _fit(est, X, y)
+    _assert_same(first, _outputs(est, X), f"{name}: fit is not idempotent")
+
+
+def check_array_sample_order_invariance(name, estimator_orig, X, y):
+    """Check that outputs of a subset / permutation are the subset / permutation."""
+    est = _fitted_clone(estimator_orig, X, y)
+    full = _outputs(est, X)
+    perm = np.random.default_rng(0).permutation(len(X))
+    _assert_same({k: v[perm] for k, v in full.items()}, _outputs(est, _take(X, perm)),
+                 f"{name}: outputs depend on the sample order")
+    subset = [1, len(X) // 2, len(X) - 1]
+    _assert_same({k: v[subset] for k, v in full.items()},
+                 _outputs(est, _take(X, subset)),
+                 f"{name}: outputs of a subset differ from the subset of outputs")
+
+
+def check_array_pickle(name, estimator_orig, X, y):
+    """Check that a pickle round-trip of a fitted estimator keeps its outputs."""
+    est = _fitted_clone(estimator_orig, X, y)
+    ref = _outputs(est, X)
+    est2 = pickle.loads(pickle.dumps(est))
+    _assert_same(ref, _outputs(est2, X), f"{name}: pickle round-trip changes outputs",
+                 exact=True)
+
+
+def check_array_random_state(name, estimator_orig, X, y):
+    """Check that the same ``random_state`` gives the same outputs."""
+    results = []
+    for _ in range(2):
+        est = clone(estimator_orig).set_params(random_state=42)
+        _fit(est, X, y)
+        results.append(_outputs(est, X))
+    _assert_same(results[0], results[1],
+                 f"{name}: random_state=42 twice gives different outputs")
+
+
+_ARRAY_CHECKS = (
+    check_array_fit_returns_self,
+    check_array_not_fitted,
+    check_array_no_input_mutation,
+    check_array_fit_idempotent,
+    check_array_sample_order_invariance,
+    check_array_pickle,
+    check_array_random_state,
+)
+
+
+def array_estimator_checks(estimator, X, y):
+    """Yield ``(estimator, check)`` pairs of the fixed-shape-array check suite.
+
+    For estimators whose ``X`` is an array that scikit-learn's generic checks
+    cannot generate: flow images ``(n, C, H, W)``, videos ``(n, C, T, H, W)``, or a
+    fixed column layout (:func:`skmer.recipes.make_composite_X`).  scikit-learn's
+    data-free API checks come first, then checks on the given ``X`` and ``y``:
+    ``fit`` returns ``self``, ``NotFittedError`` before ``fit``, no mutation of the
+    input, idempotent ``fit``, invariance to sample order and subsets, pickle
+    round-trip, and (with a ``random_state`` parameter) reproducibility.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator to check.
+    X : ndarray of shape (n_samples, ...)
+        Valid input, at least 6 samples.
+    y : ndarray of shape (n_samples,)
+        Labels (every class at least twice for a classifier).
+
+    Yields
+    ------
+    estimator : estimator instance
+        The estimator (the checks clone it).
+    check : callable
+        ``functools.partial(check_function, name, X=X, y=y)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.preprocessing import OpticalStrain
+    >>> from skmer.utils.estimator_checks import array_estimator_checks
+    >>> X = np.random.default_rng(0).random((6, 2, 8, 8))
+    >>> checks = list(array_estimator_checks(OpticalStrain(), X, np.zeros(6)))
+    >>> checks[-1][1].func.__name__
+    'check_array_pickle'
+    """
+    name = type(estimator).__name__
+    for check_name in SKLEARN_API_CHECKS:
+        yield estimator, functools.partial(getattr(_skchecks, check_name), name)
+    params = estimator.get_params()
+    for check in _ARRAY_CHECKS:
+        if check is check_array_random_state and "random_state" not in params:
+            continue
+        yield estimator, functools.partial(check, name, X=X, y=y)
 
 
 # --------------------------------------------------------------------------------------
