@@ -136,6 +136,7 @@ def leaky_per_subject_C(d, X, n_jobs):
 
 
 def plot(summary, leaky, path):
+    """Bar chart of the pooled UF1 per row, the leaky bar hatched."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -165,6 +166,7 @@ def plot(summary, leaky, path):
 
 
 def main(argv=None):
+    """Run the rows asked for and write the results (JSON, Markdown, figure)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                     help="seeds of the recipe row")
@@ -239,6 +241,7 @@ def _pm(r, m):
 
 
 def write_md(out, path):
+    """Write the Markdown results table (and the leaky row and search log)."""
     lines = ["# MEGC2019 composite: recipe and ablations (honest 68-fold LOSO)", "",
              "Pooled UF1 / UAR, mean ± std over seeds; per-dataset UF1 from the same "
              "pooled predictions. Wall time: all folds and seeds, on a shared "
