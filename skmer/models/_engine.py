@@ -417,13 +417,17 @@ class FoldBatchedEngine:
         All labels.
     tasks : list of _Task
         The fold models.
+    exact : bool or None, default=None
+        Draw every model's dropout masks from its own CPU generator, in the
+        per-fold path's order (reproduces the per-fold CPU fit up to rounding), or
+        all at once on the device (fast). None: exact on the CPU, fast on CUDA.
     """
 
-    def __init__(self, estimator, X, y, tasks):
+    def __init__(self, estimator, X, y, tasks, *, exact=None):
         self.estimator = estimator
         self.tasks = tasks
         self.device = _resolved_device(estimator)
-        self.exact = self.device.type == "cpu"
+        self.exact = self.device.type == "cpu" if exact is None else bool(exact)
         self.X = torch.as_tensor(X).to(self.device)
         self.n_classes = [len(t.classes) for t in tasks]
         dropout = estimator._module_params().get("dropout", 0.5)
@@ -480,17 +484,37 @@ class FoldBatchedEngine:
 
     # -------------------------------------------------------------- batches
     def _epoch_batches(self):
-        """Each model's batches of one epoch (global sample indices)."""
+        """Every model's batches of one epoch, padded into one index array.
+
+        Returns
+        -------
+        idx : torch.Tensor of shape (K, n_steps, batch_size)
+            Global sample indices; model ``i``'s step ``s`` uses the first
+            ``sizes[i, s]`` of ``idx[i, s]``. Padding repeats the model's own first
+            training sample (and is masked out), so no model ever receives a
+            sample outside its training set.
+        sizes : ndarray of shape (K, n_steps)
+            Real batch sizes (0: the model has no batch at that step).
+        """
         est = self.estimator
         shuffle = NeuralNet.get_params_for(est, "iterator_train").get("shuffle", True)
-        out = []
-        for t in self.tasks:
+        n_train = [len(t.train) for t in self.tasks]
+        bs = max(n_train) if est.batch_size == -1 else int(est.batch_size)
+        n_steps = max(-(-n // (n if est.batch_size == -1 else bs)) for n in n_train)
+        idx = np.empty((len(self.tasks), n_steps * bs), dtype=np.int64)
+        sizes = np.zeros((len(self.tasks), n_steps), dtype=np.int64)
+        for i, t in enumerate(self.tasks):
             n = len(t.train)
-            bs = n if est.batch_size == -1 else int(est.batch_size)
+            # the per-fold loader's permutation, from the model's own generator
             order = (torch.randperm(n, generator=t.generator).numpy() if shuffle
                      else np.arange(n))
-            out.append([t.train[order[s : s + bs]] for s in range(0, n, bs)])
-        return out
+            idx[i] = t.train[0]
+            own = n if est.batch_size == -1 else bs
+            for s, start in enumerate(range(0, n, own)):
+                part = t.train[order[start : start + own]]
+                idx[i, s * bs : s * bs + len(part)] = part
+                sizes[i, s] = len(part)
+        return torch.as_tensor(idx).view(len(self.tasks), n_steps, bs), sizes
 
     def _dropout_masks(self, sizes, bsz, spatial):
         """Dropout multipliers ``(B, K * width, h, w)`` for one step.
@@ -522,26 +546,18 @@ class FoldBatchedEngine:
         x = self.X[idx.to(self.device)]  # (K, B, C, H, W)
         return x.transpose(0, 1).reshape(idx.shape[1], -1, *x.shape[3:])
 
-    def _step(self, batches, lr):
-        """One optimiser step of every model that has a batch in ``batches``."""
+    def _step(self, idx, sizes, lr):
+        """One optimiser step of every model with a batch (``sizes > 0``)."""
         k = self.net.k
-        sizes = [0 if b is None else len(b) for b in batches]
-        bsz = max(sizes)
-        idx = torch.empty(k, bsz, dtype=torch.long)
-        rows = torch.zeros(k, bsz, dtype=torch.bool)
-        for i, (t, b) in enumerate(zip(self.tasks, batches, strict=True)):
-            # padding repeats the model's own first training sample (masked out):
-            # no model ever receives a sample outside its training set
-            idx[i] = int(t.train[0])
-            if b is not None:
-                idx[i, : len(b)] = torch.as_tensor(b)
-                rows[i, : len(b)] = True
-        active = torch.tensor([n > 0 for n in sizes], device=self.device)
-        rows = rows.to(self.device)
+        bsz = int(sizes.max())
+        idx = idx[:, :bsz]
+        rows = torch.as_tensor(np.arange(bsz)[None, :] < sizes[:, None],
+                               device=self.device)
+        active = torch.as_tensor(sizes > 0, device=self.device)
         x = self._gather(idx)
         hh = (x.shape[2] + 2 + 2 - 3) // 3 + 1
         ww = (x.shape[3] + 2 + 2 - 3) // 3 + 1
-        drop = self._dropout_masks(sizes, bsz, (hh, ww))
+        drop = self._dropout_masks(sizes.tolist(), bsz, (hh, ww))
         logits = self.net.forward(x, rows.T, active, drop, training=True)
         target = torch.gather(self.y_model, 1, idx.to(self.device))
         ce = F.cross_entropy(logits.reshape(k * bsz, -1), target.reshape(-1),
@@ -553,12 +569,18 @@ class FoldBatchedEngine:
         self.opt.step(lr, active)
 
     def fit(self):
-        """Train every model for ``max_epochs`` epochs."""
+        """Train every model for ``max_epochs`` epochs.
+
+        Returns
+        -------
+        self : FoldBatchedEngine
+            The trained engine.
+        """
         for lr in _epoch_lrs(self.estimator):
-            per_model = self._epoch_batches()
-            n_steps = max(len(b) for b in per_model)
-            for s in range(n_steps):
-                self._step([b[s] if s < len(b) else None for b in per_model], lr)
+            idx, sizes = self._epoch_batches()
+            idx = idx.to(self.device)
+            for s in range(sizes.shape[1]):
+                self._step(idx[:, s], sizes[:, s], lr)
         return self
 
     @torch.no_grad()

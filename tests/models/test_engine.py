@@ -216,3 +216,24 @@ def test_bad_input_raises():
         fit_predict_folds(_est(), X, y, folds, seeds=[], fold_seed=fold_seed)
     with pytest.raises(ValueError, match="shape"):
         fit_predict_folds(_est(), X[:, :2], y, folds, seeds=[0], fold_seed=fold_seed)
+
+
+def test_device_dropout_path_is_deterministic():
+    # the CUDA path draws all dropout masks at once on the device; run its code on
+    # the CPU: deterministic for a given call, probabilities well formed
+    X, y, groups = _synthetic()
+    folds = _folds(groups)
+    est = _est(max_epochs=6, lr=1e-2)
+
+    def run():
+        tasks = [_make_task(est, X, y, 0, k, tr, te, fold_seed(0, k))
+                 for k, tr, te in folds]
+        engine = FoldBatchedEngine(est, X, y, tasks, exact=False).fit()
+        return tasks, engine.predict_proba()
+
+    tasks, first = run()
+    _, second = run()
+    for a, b, t in zip(first, second, tasks, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == (len(t.test), 3)
+        np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-5)
