@@ -612,6 +612,26 @@ class FoldBatchedEngine:
         return [np.concatenate(p).astype(np.float32, copy=False) for p in out]
 
 
+def _models_per_chunk(estimator, X, n_train):
+    """How many models one engine trains at once (bounded by memory).
+
+    About eight float32 copies of the widest activation (the convolutions' output)
+    per model are alive during a step; keep them within half of the free CUDA
+    memory, or 2 GiB on the CPU.
+    """
+    bs = n_train if estimator.batch_size == -1 else min(int(estimator.batch_size),
+                                                         n_train)
+    h, w = X.shape[2] + 2, X.shape[3] + 2
+    per_model = 8 * 4 * bs * 16 * h * w
+    device = _resolved_device(estimator)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        budget = free // 2
+    else:
+        budget = 2 * 2**30
+    return max(1, int(budget // per_model))
+
+
 def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
@@ -642,7 +662,8 @@ def fit_predict_folds(estimator, X, y, folds, *, seeds, fold_seed, return_proba=
         One per (seed, fold), seeds outermost: ``seed, fold, random_state, test,
         y_pred, proba, classes, fit_time, total_time``. The engine's wall time is
         shared equally among its models (their ``fit_time`` and ``total_time`` add
-        up to the engine's).
+        up to the engine's). Models are trained in chunks that fit in memory;
+        on the CPU each model's result does not depend on the chunking.
     """
     t0 = time.perf_counter()
     check_fold_batching(estimator)
@@ -662,10 +683,15 @@ def fit_predict_folds(estimator, X, y, folds, *, seeds, fold_seed, return_proba=
             raise ValueError(f"fold {k}: training and test indices overlap.")
     tasks = [_make_task(estimator, X, y, s, k, tr, te, fold_seed(s, k))
              for s in seeds for k, tr, te in folds]
-    engine = FoldBatchedEngine(estimator, X, y, tasks)
-    engine.fit()
-    t_fit = time.perf_counter() - t0
-    proba = engine.predict_proba()
+    size = _models_per_chunk(estimator, X, max(len(t.train) for t in tasks))
+    proba, t_fit = [], 0.0
+    for start in range(0, len(tasks), size):
+        t1 = time.perf_counter()
+        engine = FoldBatchedEngine(estimator, X, y, tasks[start : start + size])
+        engine.fit()
+        t_fit += time.perf_counter() - t1
+        proba.extend(engine.predict_proba())
+        del engine
     total = time.perf_counter() - t0
     results = []
     for t, p in zip(tasks, proba, strict=True):

@@ -237,3 +237,18 @@ def test_device_dropout_path_is_deterministic():
         np.testing.assert_array_equal(a, b)
         assert a.shape == (len(t.test), 3)
         np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_chunking_does_not_change_results(monkeypatch):
+    import skmer.models._engine as engine_module
+
+    X, y, groups = _synthetic()
+    folds = _folds(groups)
+    est = _est(max_epochs=2)
+    whole = fit_predict_folds(est, X, y, folds, seeds=[0, 1], fold_seed=fold_seed)
+    monkeypatch.setattr(engine_module, "_models_per_chunk", lambda *a: 3)
+    chunked = fit_predict_folds(est, X, y, folds, seeds=[0, 1], fold_seed=fold_seed)
+    for a, b in zip(whole, chunked, strict=True):
+        keys = ("seed", "fold", "y_pred", "classes")
+        assert [a[k] for k in keys] == [b[k] for k in keys]
+        np.testing.assert_allclose(a["proba"], b["proba"], atol=1e-6)
