@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from torch.utils.data import Dataset as TorchDataset
 
 __all__ = ["FlowNetClassifier", "STSTNetClassifier", "OffApexNetClassifier"]
+
+logger = logging.getLogger(__name__)
 
 
 class _EpochProgressBar(Callback):
@@ -302,7 +305,8 @@ class FlowNetClassifier(NeuralNetClassifier):
         kwargs = {}
         for name in names:
             kwargs.update(self.get_params_for(name))
-        print(reason or self._format_reinit_msg(kind, kwargs))
+        # skorch prints this message; skmer's library code logs
+        logger.info("%s", reason or self._format_reinit_msg(kind, kwargs))
 
     def _initialize_module(self, reason=None):
         # skorch's own version moves the modules to ``self.device``
