@@ -50,37 +50,22 @@ class SSSNetClassifier(FlowNetClassifier):
         ``momentum`` defaults to 0.9 (``optimizer__momentum`` changes it). Any
         torch optimiser that takes ``weight_decay`` can replace it, e.g.
         ``torch.optim.Adam``.
-    lr : float, default=1e-2
-        Learning rate (peak learning rate with ``lr_schedule="cosine"``).
+    %(lr)s
     optimizer__weight_decay : float, default=1e-3
         L2 weight decay of the optimiser.
-    max_epochs : int, default=200
-        Number of training epochs (fixed; nothing looks at a test fold).
-    batch_size : int, default=128
-        Mini-batch size.
-    lr_schedule : {"cosine", None}, default=None
-        Learning-rate schedule over ``max_epochs``; None keeps it constant.
-    class_weight : {"balanced", None}, default=None
-        Class weighting of the loss.
-    iterator_train : type, default=ArrayBatchLoader
-        Training batch loader.
-    iterator_valid : type, default=ArrayBatchLoader
-        Prediction batch loader.
-    iterator_train__shuffle : bool, default=True
-        Shuffle the training set every epoch.
-    train_split : callable or None, default=None
-        No internal validation split (see :class:`FlowNetClassifier`).
-    classes : array-like or None, default=None
-        The full label set (fixes the ``predict_proba`` columns across folds).
-    device : str, default="auto"
-        CUDA when available (mixed precision, ``channels_last``), else CPU float32.
-    random_state : int, RandomState instance or None, default=None
-        Seeds torch in ``initialize`` (weights, dropout, shuffling).
-    verbose : int, default=0
-        skorch's per-epoch log when positive; above 1, a tqdm progress bar over
-        the epochs as well.
-    **kwargs
-        Other skorch parameters.
+    %(max_epochs)s
+    %(batch_size)s
+    %(lr_schedule)s
+    %(class_weight)s
+    %(iterator_train)s
+    %(iterator_valid)s
+    %(iterator_train__shuffle)s
+    %(train_split)s
+    %(classes)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(kwargs)s
 
     Attributes
     ----------

@@ -342,3 +342,24 @@ def test_cuda_mixed_precision():
     proba = clf.predict_proba(X)
     assert proba.dtype == np.float32
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-3)
+
+
+def test_docstring_documents_every_parameter_with_its_default():
+    import inspect
+
+    doc = SSSNetClassifier.__doc__
+    assert "%(" not in doc  # the shared entries were filled in
+    section = doc.split("Parameters\n    ----------\n", 1)[1].split("\n\n    ")[0]
+    documented = {}
+    for line in section.splitlines():
+        if line.startswith("    ") and not line.startswith("     "):
+            name, _, rest = line.strip().partition(" : ")
+            documented[name] = rest
+    signature = inspect.signature(SSSNetClassifier.__init__).parameters
+    expected = {n if p.kind != p.VAR_KEYWORD else "**kwargs"
+                for n, p in signature.items() if n != "self"}
+    assert set(documented) == expected
+    assert documented["lr"].endswith("default=0.01")
+    assert documented["max_epochs"].endswith("default=200")
+    assert documented["batch_size"].endswith("default=128")
+    assert documented["optimizer__weight_decay"].endswith("default=1e-3")
