@@ -45,6 +45,7 @@ from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
 
+from skmer._core._utils import _plain
 from skmer.models.nets.ststnet import STSTNet
 
 __all__ = ["check_fold_batching", "fit_predict_folds"]
@@ -630,10 +631,6 @@ def _models_per_chunk(estimator, X, n_train):
     else:
         budget = 2 * 2**30
     return max(1, int(budget // per_model))
-
-
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def fit_predict_folds(estimator, X, y, folds, *, seeds, fold_seed, return_proba=True):

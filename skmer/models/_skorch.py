@@ -115,6 +115,26 @@ def _to_float(y):
     return y
 
 
+def channels_last_array(X: np.ndarray) -> np.ndarray:
+    """``X`` of shape ``(n, C, H, W)`` strided channels-last (a view when it already is).
+
+    The networks train on the memory layout of their input: convolution outputs
+    follow it, and dropout draws its noise in that layout, so the same seed gives
+    other masks on a C-contiguous copy than on a channels-last array. One canonical
+    layout makes a fit independent of how ``X`` was laid out or serialised (a dask
+    worker receives a C-contiguous copy of the transposed view that
+    :func:`~skmer.datasets.load_flow_images` returns). Channels-last is that
+    layout: it is what the loader gives, so earlier results on it are unchanged,
+    and it is the faster one for these convolutions on the CPU
+    (``benchmarks/loso_speed.py --part kernel``).
+    """
+    if X.ndim != 4:
+        return X
+    if X.transpose(0, 2, 3, 1).flags.c_contiguous:
+        return X
+    return np.ascontiguousarray(X.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
 class ArrayBatchLoader:
     """A light replacement of :class:`torch.utils.data.DataLoader` for arrays in memory.
 
@@ -402,7 +422,7 @@ class FlowNetClassifier(NeuralNetClassifier):
                 f"{name}: X must have shape (n_samples, {expected}) as in fit; got "
                 f"shape {X.shape}."
             )
-        X = X.astype(np.float32, copy=False)
+        X = channels_last_array(X.astype(np.float32, copy=False))
         if not np.isfinite(X).all():
             raise ValueError(f"{name}: X contains NaN or infinity.")
         return X

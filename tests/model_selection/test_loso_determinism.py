@@ -18,10 +18,10 @@ from skmer.models import STSTNetClassifier
 def composite_subset(megc2019_dir):
     d = load_flow_images(megc2019_dir / "flow_uvos_28")
     keep = np.isin(d.groups, sorted(set(d.groups))[:6])  # 6 subjects, 6 folds
-    # C-contiguous: the loader's array is a transposed (channels-last) view, dask
-    # serialises arrays C-contiguous, and the networks' training depends on the
-    # memory layout of X (see the xfail below)
-    return np.ascontiguousarray(d.data[keep]), d.target[keep], d.groups[keep]
+    # the loader's array is a transposed (channels-last) view and dask serialises
+    # arrays C-contiguous: the networks' one canonical layout makes that irrelevant
+    # (test_ststnet_training_does_not_depend_on_the_memory_layout)
+    return d.data[keep], d.target[keep], d.groups[keep]
 
 
 def _net():
@@ -54,11 +54,6 @@ def test_ststnet_predictions_do_not_depend_on_n_jobs_or_backend(composite_subset
     assert seq.probabilities.equals(on_dask.probabilities)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FlowNetClassifier trains on X's memory layout as given: the channels-last "
-    "view load_flow_images returns and a C-contiguous copy (what dask workers "
-    "receive) give different weights; np.ascontiguousarray in "
-    "FlowNetClassifier._validate_X would make LOSO on dask equal loky's"))
 def test_ststnet_training_does_not_depend_on_the_memory_layout(megc2019_dir):
     d = load_flow_images(megc2019_dir / "flow_uvos_28")
     keep = np.isin(d.groups, sorted(set(d.groups))[:3])
