@@ -116,7 +116,7 @@ def _to_float(y):
 
 
 def channels_last_array(X: np.ndarray) -> np.ndarray:
-    """``X`` of shape ``(n, C, H, W)`` strided channels-last (a view when it already is).
+    """Return ``X`` of shape ``(n, C, H, W)`` strided channels-last (a view if it is).
 
     The networks train on the memory layout of their input: convolution outputs
     follow it, and dropout draws its noise in that layout, so the same seed gives
