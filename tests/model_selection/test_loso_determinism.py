@@ -18,8 +18,9 @@ from skmer.models import STSTNetClassifier
 def composite_subset(megc2019_dir):
     d = load_flow_images(megc2019_dir / "flow_uvos_28")
     keep = np.isin(d.groups, sorted(set(d.groups))[:6])  # 6 subjects, 6 folds
-    # the loader's array is a transposed (channels-last) view and dask serialises
-    # arrays C-contiguous: the networks' one canonical layout makes that irrelevant
+    # the loader's array is a transposed (channels-last) view, loky and dask hand
+    # their workers C-contiguous copies: the networks' one canonical layout makes
+    # that irrelevant
     # (test_ststnet_training_does_not_depend_on_the_memory_layout)
     return d.data[keep], d.target[keep], d.groups[keep]
 
