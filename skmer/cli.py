@@ -96,7 +96,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _evaluate_estimator(model, args, *, clips):
-    """The estimator ``skmer evaluate --model`` names, for clips or flow images."""
+    """Build the ``skmer evaluate --model`` estimator, for clips or flow images."""
     from sklearn.pipeline import Pipeline
 
     if model == "lbptop":
@@ -255,7 +255,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``skmer`` command."""
+    """Build the argument parser of the ``skmer`` command."""
     p = argparse.ArgumentParser(
         prog="skmer", description="scikit-learn micro-expression recognition.")
     p.add_argument("--verbose", "-v", action="count", default=0,

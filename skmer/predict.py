@@ -111,7 +111,7 @@ def make_predict_pipeline(classifier: str = "ststnet", *,
                           flow_size: tuple[int, int] = (28, 28),
                           max_epochs: int | None = None,
                           random_state: int | None = None):
-    """A pipeline that ``skmer predict`` accepts: onset-apex flow + classifier.
+    """Build a pipeline that ``skmer predict`` accepts: onset-apex flow + classifier.
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def make_predict_pipeline(classifier: str = "ststnet", *,
 
 def model_frame_shape(model: Any, metadata: dict | None = None
                       ) -> tuple[int, ...] | None:
-    """The face-crop frame shape a model expects, or None when it cannot tell.
+    """Return the face-crop frame shape a model expects, or None when it cannot tell.
 
     Parameters
     ----------

@@ -212,7 +212,7 @@ class Clip:
     # -- frames -------------------------------------------------------------------
     @property
     def frames(self) -> np.ndarray:
-        """ndarray of shape (n_frames, height, width[, channels]): the pixels."""
+        """The pixels, an ndarray of shape (n_frames, height, width[, channels])."""
         if self._frames is None:
             self._frames = read_frames(self.source, frame_files=self.frame_files,
                                        color=self.color)
@@ -230,7 +230,7 @@ class Clip:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """tuple of int: shape of :attr:`frames`."""
+        """The shape of :attr:`frames`, a tuple of int."""
         return self.frames.shape
 
     @property
@@ -240,7 +240,7 @@ class Clip:
 
     @property
     def dtype(self) -> np.dtype:
-        """numpy dtype of :attr:`frames`."""
+        """The data type of :attr:`frames`, a numpy dtype."""
         return self.frames.dtype
 
     @property

@@ -267,7 +267,7 @@ _ADDED_COLUMNS = ("dataset", "group", "target", "path", "apex_source", "offset_s
 
 
 def _standard(sheet, **cols):
-    """Standard columns first, then the original sheet columns (suffix on clash)."""
+    """Put the standard columns first, then the sheet's own (suffix on clash)."""
     std = pd.DataFrame(cols, index=sheet.index)
     reserved = set(std.columns) | set(_ADDED_COLUMNS)
     orig = sheet.rename(columns={c: f"{c}_sheet" for c in sheet.columns

@@ -40,7 +40,7 @@ skmer (IDs and labels only); the frames come from the user's licensed local copi
 
 
 def megc2019_composite_ids() -> pd.DataFrame:
-    """The shipped MEGC2019 composite list: one row per sample.
+    """Return the shipped MEGC2019 composite list: one row per sample.
 
     The sample ids :func:`load_megc2019` assembles; not to be confused with
     :func:`skmer.recipes.megc2019_composite`, the recipe evaluated on them.

@@ -71,7 +71,7 @@ _SOURCE = {}
 
 
 def _source_image(color):
-    """The astronaut as float32 (grey or RGB), cached."""
+    """Return the astronaut as float32 (grey or RGB), cached."""
     key = "rgb" if color else "grey"
     if key not in _SOURCE:
         import cv2
@@ -256,7 +256,7 @@ def _class_names(n_classes):
 
 def _generate(n_clips, n_subjects, n_classes, n_frames, frame_shape, fps, amplitude,
               noise, color, rng):
-    """The generator proper (validated arguments, a ``RandomState``).
+    """Generate the clips (arguments already validated, ``rng`` a ``RandomState``).
 
     Returns the clips, ``y``, ``groups`` and, per clip, the ground truth of its
     motion: ``field`` (unit-peak displacement field ``(H, W, 2)``, output pixels)

@@ -1,5 +1,6 @@
-"""Fold-batched training: all leave-one-subject-out fold models of a small network
-trained at once, as one vectorised model.
+"""Fold-batched training of the leave-one-subject-out fold models of a small network.
+
+All the fold models are trained at once, as one vectorised model.
 
 A per-fold LOSO run of STSTNet trains 68 copies of a 1,683-parameter network one
 after another; on a GPU each of them is bound by kernel launches, not by arithmetic.
@@ -137,7 +138,7 @@ def _adamw_defaults(estimator):
 
 
 def _epoch_lrs(estimator):
-    """The learning rate of every epoch, as the per-fold path's callback sets it."""
+    """Return every epoch's learning rate, as the per-fold path's callback sets it."""
     n = int(estimator.max_epochs)
     if estimator.lr_schedule is None:
         return [float(estimator.lr)] * n
@@ -458,7 +459,7 @@ class FoldBatchedEngine:
             self._drop_gen = torch.Generator(self.device).manual_seed(seed)
 
     def _per_fold_noise_format(self, X, task):
-        """The memory format of the per-fold path's dropout noise.
+        """Return the memory format of the per-fold path's dropout noise.
 
         ``F.dropout`` draws its noise in the layout of the stream activations,
         which follow the layout of the input batch: an ``X`` strided as

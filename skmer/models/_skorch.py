@@ -85,9 +85,11 @@ def _is_cuda(device):
 
 
 def _channels_last(module):
-    """Put 2-D convolutions in ``channels_last`` and 3-D ones in
-    ``channels_last_3d`` (a whole-module ``.to(memory_format=...)`` fails on rank-5
-    weights)."""
+    """Put the convolutions of ``module`` in a channels-last memory format.
+
+    2-D convolutions go to ``channels_last`` and 3-D ones to ``channels_last_3d``
+    (a whole-module ``.to(memory_format=...)`` fails on rank-5 weights).
+    """
     for m in module.modules():
         if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d):
             m.to(memory_format=torch.channels_last)
@@ -301,7 +303,7 @@ class FlowNetClassifier(NeuralNetClassifier):
     # ``initialize``, and the few skorch methods that read ``self.device`` are
     # overridden below to read ``_compute_device()`` instead.
     def _compute_device(self):
-        """The concrete device: ``device_`` once initialised, else resolved now."""
+        """Return the concrete device: ``device_`` if initialised, else resolved now."""
         device = self.__dict__.get("device_")
         return device if device is not None else _resolve_device(self.device)
 
@@ -629,7 +631,7 @@ class FlowNetClassifier(NeuralNetClassifier):
         return self._infer_on_device(x, fit_params, channels_last=True)
 
     def _infer_on_device(self, x, fit_params, *, channels_last):
-        """skorch's ``infer`` on the resolved device (``channels_last`` on CUDA)."""
+        """Run skorch's ``infer`` on the resolved device (``channels_last`` on CUDA)."""
         device = self._compute_device()
         if isinstance(x, torch.Tensor):
             x = x.to(device, non_blocking=True)

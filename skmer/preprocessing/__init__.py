@@ -1,6 +1,7 @@
-"""Preprocessing of micro-expression clips: face cropping, temporal selection and
-resampling, magnification, optical flow and strain (also of magnified onset/apex
-pairs).
+"""Preprocessing of micro-expression clips.
+
+Face cropping, temporal selection and resampling, magnification, optical flow and
+strain (also of magnified onset/apex pairs).
 
 Nothing here imports torch (train-time augmentation of network batches,
 ``RandomShiftFlip``, lives in :mod:`skmer.models`); ``method="raft"`` reaches

@@ -207,7 +207,7 @@ def _frozen_params(method, params):
 
 
 def _make_algo(method, frozen):
-    """A new OpenCV flow object for ``method`` with the setters of ``frozen``."""
+    """Create an OpenCV flow object for ``method`` with the setters of ``frozen``."""
     import cv2
 
     if method == "tvl1":

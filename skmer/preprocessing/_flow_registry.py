@@ -76,7 +76,7 @@ def register_flow_method(name: str, func: Callable) -> Callable:
 
 
 def _missing(packages):
-    """The packages of ``packages`` that cannot be found (none is imported)."""
+    """Return the packages of ``packages`` that cannot be found (none is imported)."""
     missing = []
     for pkg in packages:
         try:

@@ -19,9 +19,10 @@ def get_data_home(data_home=None):
 
 
 def shared_data_dir():
-    """The development data folder: ``$SKMER_SHARED_DATA`` or ``../shared/data``.
+    """Return the development data folder, or ``None`` if it does not exist.
 
-    Returns ``None`` if it does not exist (tests then skip with a reason).
+    The folder is ``$SKMER_SHARED_DATA``, else ``../shared/data`` (next to the
+    repository); when it is missing, tests skip with a reason.
     """
     path = os.environ.get("SKMER_SHARED_DATA")
     if path is None:

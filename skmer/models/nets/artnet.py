@@ -54,7 +54,7 @@ _BINOMIAL = (1.0, 4.0, 6.0, 4.0, 1.0)
 # differentiable Laplacian pyramid (OpenCV's pyrDown / pyrUp in torch)
 # --------------------------------------------------------------------------------------
 def _reflect101_index(n, pad, device):
-    """Indices of a reflect-101 padded axis of length ``n`` (any ``n >= 1``)."""
+    """Return the indices of a reflect-101 padding of an axis of length ``n >= 1``."""
     idx = torch.arange(-pad, n + pad, device=device)
     if n == 1:
         return torch.zeros_like(idx)
@@ -225,6 +225,18 @@ class PyramidAmplifier(nn.Module):
         self.exaggeration_factor = exaggeration_factor
 
     def forward(self, onset, apex):
+        """Magnify the onset-to-apex change at every factor of :attr:`alphas`.
+
+        Parameters
+        ----------
+        onset, apex : torch.Tensor of shape (N, C, H, W)
+            The two frames.
+
+        Returns
+        -------
+        magnified : torch.Tensor of shape (N, n_alphas, C, H, W)
+            The magnified apex frames, as :func:`amplify_pair` returns them.
+        """
         return amplify_pair(onset, apex, self.alphas, levels=self.levels,
                             lambda_c=self.lambda_c,
                             exaggeration_factor=self.exaggeration_factor)

@@ -287,7 +287,7 @@ class FullyConnectedConv(nn.Module):
 
 
 def channel_knn(x, k):
-    """Indices of the ``k`` most similar channels of every channel (cosine).
+    """Return the indices of the ``k`` most similar channels of every channel (cosine).
 
     Parameters
     ----------
@@ -484,7 +484,7 @@ class _FlowHead(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def encode(self, frames):
-        """The siamese encoder of single frames ``(N, 1, H, W)``."""
+        """Encode single frames ``(N, 1, H, W)`` with the siamese encoder."""
         c1 = self.conv1(frames)
         c2 = self.conv2(c1)
         return c1, c2, self.conv3(c2)

@@ -66,7 +66,7 @@ def min_input_size(temporal_strides=True):
 
 
 def _single_frame_tap(x, kernel, stride, padding, dilation, out_t):
-    """The temporal tap that alone sees a one-frame input, or ``None``.
+    """Return the temporal tap that alone sees a one-frame input, or ``None``.
 
     With ``T = 1`` and an output of one frame, every temporal tap of a 3-D
     kernel but one meets the zero padding; the convolution is then exactly the

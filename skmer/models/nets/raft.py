@@ -87,8 +87,11 @@ def min_raft_size(num_levels=4):
 # building blocks (named as torchvision's, so that its checkpoints load)
 # --------------------------------------------------------------------------------------
 def _conv_norm_act(in_ch, out_ch, kernel_size, *, stride=1, norm=None, act=True):
-    """Conv (+ norm) (+ ReLU) as an ``nn.Sequential`` indexed 0, 1, 2 like
-    torchvision's ``Conv2dNormActivation`` (the conv always has a bias here)."""
+    """Build conv (+ norm) (+ ReLU) as an ``nn.Sequential`` indexed 0, 1, 2.
+
+    The indices are those of torchvision's ``Conv2dNormActivation`` (the conv
+    always has a bias here).
+    """
     layers = [nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride,
                         padding=(kernel_size - 1) // 2, bias=True)]
     if norm is not None:
