@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from typing import TYPE_CHECKING
@@ -222,7 +223,7 @@ def evaluate_loso(estimator: Any,
                                test=splits[k][1], seed=s, fold=k,
                                rs_params=rs_params, routes=routes, metadata=metadata,
                                out_path=None if store is None else store.path_of(s, k),
-                               run_key=run_key)
+                               run_key=run_key, caller_pid=os.getpid())
                      for s, k in todo]
             new = _run_per_fold(tasks, X, n_jobs)
         if progress if progress is not None else verbose > 0:
