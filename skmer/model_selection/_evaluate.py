@@ -28,7 +28,6 @@ from skmer.model_selection._storage import _ResultStore, _run_key
 from skmer.utils.validation import check_loso_inputs
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Sequence
     from typing import Any
 
