@@ -23,7 +23,7 @@ from skmer.models.nets import OffApexNet, STSTNet
 from skmer.utils._tags import with_skmer_tags
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from numpy.typing import ArrayLike
@@ -551,7 +551,10 @@ class FlowNetClassifier(NeuralNetClassifier):
             self.grad_scaler_ = None
         return self
 
-    def get_params_for_optimizer(self, prefix, named_parameters):
+    def get_params_for_optimizer(
+        self, prefix: str,
+        named_parameters: Iterable[tuple[str, torch.nn.Parameter]],
+    ) -> tuple[tuple, dict]:
         """Return the optimiser's arguments, with multi-tensor updates on the CPU.
 
         PyTorch's optimisers update each parameter tensor with its own few kernels
