@@ -176,6 +176,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_classifier(args):
+    """Return the classifier ``skmer train --classifier`` names ("svm" as is)."""
+    if args.classifier == "svm":
+        return "svm"
+    return _make_flow_net(args.classifier, max_epochs=args.epochs).set_params(
+        random_state=args.seed)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Fit a predict-ready model and save it."""
     import numpy as np
@@ -192,9 +200,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         size = args.face_size or 128
         print(f"skmer train: {args.classifier} on {len(y)} flow images "
               f"{data.data.shape[1:]} from {args.flow_images}")
-        model = make_predict_pipeline(args.classifier,
+        model = make_predict_pipeline(_predict_classifier(args),
                                       flow_size=data.data.shape[2:],
-                                      max_epochs=args.epochs, random_state=args.seed)
+                                      random_state=args.seed)
         # the classifier learns from the flow images as they are; the flow step
         # learns nothing: fitting it on one blank pair of face crops only records
         # the crop size that ``skmer predict`` will use
@@ -210,7 +218,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             frame_shape=(size, size), random_state=args.seed)
         print(f"skmer train: {args.classifier} on {len(y)} synthetic clips of "
               f"{X[0].shape} (a demo model: synthetic faces are not real data)")
-        model = make_predict_pipeline(args.classifier, max_epochs=args.epochs,
+        model = make_predict_pipeline(_predict_classifier(args),
                                       random_state=args.seed).fit(X, y)
         trained_on = f"synthetic ({len(y)} clips, seed {args.seed})"
     out = save_model(model, args.out, metadata={

@@ -48,7 +48,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CLASSIFIERS = ("ststnet", "svm")
 
 
 class NoFaceError(ValueError):
@@ -81,50 +80,41 @@ def _flow_extractor(output_size=(28, 28)):
                          output_size=tuple(output_size), scale="minmax")
 
 
-def _flow_classifier(classifier, *, max_epochs=None, random_state=None):
-    if classifier == "ststnet":
-        from skmer.models import STSTNetClassifier
+def _svm_classifier(random_state=None):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.svm import SVC
 
-        params = {"random_state": random_state}
-        if max_epochs is not None:
-            params["max_epochs"] = max_epochs
-        return STSTNetClassifier(**params)
-    if classifier == "svm":
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import FunctionTransformer, StandardScaler
-        from sklearn.svm import SVC
-
-        # Platt-scaled probabilities (SVC(probability=True) is deprecated)
-        svc = SVC(C=10.0, class_weight="balanced", random_state=random_state)
-        return Pipeline([
-            ("flatten", FunctionTransformer(flatten_samples)),
-            ("scale", StandardScaler()),
-            ("svc", CalibratedClassifierCV(svc, method="sigmoid", cv=3,
-                                           ensemble=False)),
-        ])
-    raise ValueError(f"classifier must be one of {list(CLASSIFIERS)}; got "
-                     f"{classifier!r}.")
+    # Platt-scaled probabilities (SVC(probability=True) is deprecated)
+    svc = SVC(C=10.0, class_weight="balanced", random_state=random_state)
+    return Pipeline([
+        ("flatten", FunctionTransformer(flatten_samples)),
+        ("scale", StandardScaler()),
+        ("svc", CalibratedClassifierCV(svc, method="sigmoid", cv=3,
+                                       ensemble=False)),
+    ])
 
 
-def make_predict_pipeline(classifier: str = "ststnet", *,
+def make_predict_pipeline(classifier: Any = "svm", *,
                           flow_size: tuple[int, int] = (28, 28),
-                          max_epochs: int | None = None,
                           random_state: int | None = None):
     """Build a pipeline that ``skmer predict`` accepts: onset-apex flow + classifier.
 
     Parameters
     ----------
-    classifier : {"ststnet", "svm"}, default="ststnet"
-        :class:`~skmer.models.STSTNetClassifier` on the flow images, or standardised
-        pixels of the flow images -> RBF SVM (``C=10``, class-balanced; sigmoid
-        (Platt) probabilities calibrated on a 3-fold split of the training set).
+    classifier : estimator or "svm", default="svm"
+        The classifier of the flow images: any estimator with ``fit`` and
+        ``predict_proba`` on ``(n, 3, height, width)`` arrays, e.g.
+        ``skmer.models.STSTNetClassifier()`` (this module does not import the
+        networks: torch stays behind :mod:`skmer.models`), or ``"svm"``:
+        standardised pixels of the flow images -> RBF SVM (``C=10``,
+        class-balanced; sigmoid (Platt) probabilities calibrated on a 3-fold split
+        of the training set).
     flow_size : tuple of (int, int), default=(28, 28)
         Size of the flow images (STSTNet needs 28x28).
-    max_epochs : int, default=None
-        Training epochs of STSTNet (its default when None).
     random_state : int, default=None
-        Seed of the classifier.
+        Seed of the ``"svm"`` classifier (a given estimator keeps its own).
 
     Returns
     -------
@@ -134,6 +124,11 @@ def make_predict_pipeline(classifier: str = "ststnet", *,
         onset/apex metadata (whole clips or ``[onset, apex]`` pairs) of face crops
         of the size prediction will use.
 
+    Raises
+    ------
+    ValueError
+        ``classifier`` is neither ``"svm"`` nor an estimator.
+
     Examples
     --------
     >>> from skmer.predict import make_predict_pipeline
@@ -142,11 +137,19 @@ def make_predict_pipeline(classifier: str = "ststnet", *,
     """
     from sklearn.pipeline import Pipeline
 
-    return Pipeline([
-        ("flow", _flow_extractor(flow_size)),
-        ("clf", _flow_classifier(classifier, max_epochs=max_epochs,
-                                 random_state=random_state)),
-    ])
+    if isinstance(classifier, str):
+        if classifier != "svm":
+            hint = (" (pass skmer.models.STSTNetClassifier() for STSTNet)"
+                    if classifier == "ststnet" else "")
+            raise ValueError(f'classifier must be "svm" or an estimator; got '
+                             f"{classifier!r}{hint}.")
+        clf = _svm_classifier(random_state)
+    elif hasattr(classifier, "fit") and hasattr(classifier, "predict_proba"):
+        clf = classifier
+    else:
+        raise ValueError(f'classifier must be "svm" or an estimator with fit and '
+                         f"predict_proba; got {classifier!r}.")
+    return Pipeline([("flow", _flow_extractor(flow_size)), ("clf", clf)])
 
 
 def model_frame_shape(model: Any, metadata: dict | None = None

@@ -109,3 +109,17 @@ def test_model_frame_shape_and_flatten():
     assert model_frame_shape(LogisticRegression()) is None
     X = np.arange(24).reshape(2, 3, 2, 2)
     np.testing.assert_array_equal(flatten_samples(X)[1], np.arange(12, 24))
+
+
+def test_make_predict_pipeline_takes_an_estimator_or_svm():
+    from skmer.predict import make_predict_pipeline
+
+    clf = LogisticRegression()
+    pipe = make_predict_pipeline(clf, flow_size=(20, 20))
+    assert pipe.named_steps["clf"] is clf
+    assert pipe.named_steps["flow"].output_size == (20, 20)
+    assert make_predict_pipeline("svm").named_steps["clf"].steps[-1][0] == "svc"
+    with pytest.raises(ValueError, match=r"STSTNetClassifier\(\)"):
+        make_predict_pipeline("ststnet")
+    with pytest.raises(ValueError, match="predict_proba"):
+        make_predict_pipeline(object())
