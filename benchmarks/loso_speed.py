@@ -12,6 +12,10 @@ part keeps the other part's rows.
     * bf16 autocast (this CPU has AMX / avx512_bf16);
     * ``torch.compile``.
 
+    * the multi-tensor optimizer path (``foreach``) against PyTorch's CPU default;
+    * glibc's default allocator against larger mmap / trim thresholds (freed
+      activation tensors kept in the heap), each in a fresh interpreter.
+
     It also fits the time of one training step against the batch size,
     ``t = a + b * batch``: ``a`` is the fixed per-step cost (operator dispatch, the
     optimiser) and ``b`` the per-sample cost. ``b`` is compared with the limit the
@@ -150,6 +154,37 @@ def _raw_loop(net, x, y, *, epochs, batch, autocast=None, seed=0):
     return time.perf_counter() - t
 
 
+_SUBPROCESS_FIT = """
+import sys, time, numpy as np, torch
+torch.set_num_threads(1)
+if sys.argv[1] == "1":
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallopt(-3, 256 * 2**20)  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, 512 * 2**20)  # M_TRIM_THRESHOLD
+from skmer.models import STSTNetClassifier
+from skmer.utils._data import shared_data_dir
+from skmer.datasets import load_flow_images
+d = load_flow_images(shared_data_dir() / "megc2019" / "flow_uvos_28")
+train = np.flatnonzero(d.groups != d.groups[0])
+X, y = np.ascontiguousarray(d.data[train]), d.target[train]
+STSTNetClassifier(random_state=0, device="cpu", max_epochs=2).fit(X, y)  # warm-up
+t = time.perf_counter()
+STSTNetClassifier(random_state=0, device="cpu").fit(X, y)
+print(time.perf_counter() - t)
+"""
+
+
+def _fit_in_subprocess(tune):
+    """Seconds of one STSTNet fold fit in a fresh interpreter."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _SUBPROCESS_FIT, "1" if tune else "0"],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def part_kernel(args):
     import torch
 
@@ -182,6 +217,24 @@ def part_kernel(args):
     for name, x in (("skmer fit, contiguous X", x_c),
                     ("skmer fit, channels-last X", x_cl)):
         t, ts = med(skmer_fit(x))
+        rows[name] = {"s": t, "all_s": ts, "samples_per_s": samples / t}
+
+    def multi_tensor_optimizer():
+        clf = STSTNetClassifier(random_state=0, device="cpu",
+                                optimizer__foreach=True)
+        t = time.perf_counter()
+        clf.fit(x_c, ytr)
+        return time.perf_counter() - t
+
+    t, ts = med(multi_tensor_optimizer)
+    rows["skmer fit, multi-tensor optimizer (optimizer__foreach=True)"] = {
+        "s": t, "all_s": ts, "samples_per_s": samples / t}
+    # glibc's allocator settings cannot be undone in a process: measure them in
+    # fresh interpreters, with and without
+    for name, tune in (("skmer fit, fresh process, glibc malloc defaults", False),
+                       ("skmer fit, fresh process, mmap threshold 256 MiB, trim "
+                        "threshold 512 MiB", True)):
+        t, ts = med(lambda tune=tune: _fit_in_subprocess(tune))
         rows[name] = {"s": t, "all_s": ts, "samples_per_s": samples / t}
 
     yt = torch.as_tensor(np.unique(ytr, return_inverse=True)[1])

@@ -27,40 +27,6 @@ _ENGINES = ("auto", "per-fold", "fold-batched")
 _SEQUENTIAL_BELOW_S = 10.0
 
 
-# ----------------------------------------------------------- worker allocator
-_MALLOC_TUNED = False
-# glibc mallopt parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def _tune_worker_malloc():
-    """Keep freed tensors in the heap of a fold worker process (glibc only).
-
-    glibc serves every allocation above its mmap threshold (128 KiB to 32 MiB,
-    adjusted as it goes) with a fresh ``mmap``: a network's per-step activation
-    tensors of a few MiB are then returned to the system when freed and faulted
-    back in, zero-filled, at the next step. A mmap threshold of 256 MiB and a trim
-    threshold of 512 MiB keep those pages in the worker's heap for reuse: 8 % less
-    time per STSTNet fold (``benchmarks/loso_speed.py``), the same results (only
-    where the memory comes from changes). glibc has no getter for these settings,
-    so they cannot be restored: they are applied only in worker processes that
-    run folds (never in the process that called ``evaluate_loso``), once per
-    process, and nothing happens on other C libraries.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED or not sys.platform.startswith("linux"):
-        return
-    _MALLOC_TUNED = True
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, 256 * 2**20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 512 * 2**20)
-    except (OSError, AttributeError):  # not glibc
-        logger.debug("mallopt unavailable; worker allocator left as it is")
-
-
 # ------------------------------------------------------------------ thread limits
 _LIMIT_LOCK = threading.Lock()
 _LIMIT_DEPTH = 0

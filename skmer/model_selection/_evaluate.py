@@ -222,7 +222,7 @@ def evaluate_loso(estimator: Any,
                                test=splits[k][1], seed=s, fold=k,
                                rs_params=rs_params, routes=routes, metadata=metadata,
                                out_path=None if store is None else store.path_of(s, k),
-                               run_key=run_key, caller_pid=os.getpid())
+                               run_key=run_key)
                      for s, k in todo]
             new = _run_per_fold(tasks, X, n_jobs)
         if progress if progress is not None else verbose > 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -174,9 +173,6 @@ class _FoldTask:
     run_key: str | None = None
     # run the fold's own joblib calls in place (a fold on a cluster worker)
     nested_sequential: bool = False
-    # the process that called evaluate_loso: a fold that runs in another process
-    # (a loky, dask or Ray worker) may tune that worker's allocator
-    caller_pid: int | None = None
 
     def params(self, method, idx):
         """Metadata routed to ``method``, restricted to the samples ``idx``."""
@@ -191,10 +187,8 @@ def _fit_predict(task: _FoldTask, X) -> dict[str, Any]:
     folds then cannot oversubscribe the cores, and the thread count, which
     changes floating-point reductions, is the same whatever ``n_jobs``.
     """
-    from skmer.model_selection._backend import _one_thread, _tune_worker_malloc
+    from skmer.model_selection._backend import _one_thread
 
-    if task.caller_pid is not None and task.caller_pid != os.getpid():
-        _tune_worker_malloc()
     if task.nested_sequential:
         # parallel folds on a cluster backend (dask): joblib calls inside the fold
         # run here, not as one cluster task per clip (dask ignores n_jobs)

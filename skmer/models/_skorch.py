@@ -23,7 +23,7 @@ from skmer.models.nets import OffApexNet, STSTNet
 from skmer.utils._tags import with_skmer_tags
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from typing import Any
 
     from numpy.typing import ArrayLike
@@ -128,7 +128,7 @@ def canonical_layout(X: np.ndarray) -> np.ndarray:
     view; a loky or dask worker receives a C-contiguous copy of it). C-contiguous is
     that layout: it is what the fold workers trained on when skmer's published
     composite figures were made, so those reproduce, and it is the faster one for
-    these few-channel convolutions on the CPU (1.2x per STSTNet training step,
+    these few-channel convolutions on the CPU (1.16x per STSTNet training step,
     ``benchmarks/loso_speed.py --part kernel``).
     """
     return np.ascontiguousarray(X)
@@ -550,43 +550,6 @@ class FlowNetClassifier(NeuralNetClassifier):
         else:
             self.grad_scaler_ = None
         return self
-
-    def get_params_for_optimizer(
-        self, prefix: str,
-        named_parameters: Iterable[tuple[str, torch.nn.Parameter]],
-    ) -> tuple[tuple, dict]:
-        """Return the optimiser's arguments, with multi-tensor updates on the CPU.
-
-        PyTorch's optimisers update each parameter tensor with its own few kernels
-        on the CPU (``foreach=None`` picks the multi-tensor path only for CUDA
-        tensors). For the small networks that per-tensor dispatch is a measurable
-        share of a training step, so on the CPU skmer asks for ``foreach=True``
-        when the optimiser takes it and the user did not set
-        ``optimizer__foreach``: the same arithmetic in the same order, identical
-        weights (tested), 4 % less time per STSTNet fold
-        (``benchmarks/loso_speed.py``).
-
-        Parameters
-        ----------
-        prefix : str
-            The optimiser's name (``"optimizer"``).
-        named_parameters : iterator of (str, torch.nn.Parameter)
-            The learnable parameters.
-
-        Returns
-        -------
-        args : tuple
-            Positional arguments of the optimiser.
-        kwargs : dict
-            Keyword arguments of the optimiser.
-        """
-        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
-        optimizer = getattr(self, prefix)
-        if ("foreach" not in kwargs and isinstance(optimizer, type)
-                and not _is_cuda(self._compute_device())
-                and "foreach" in inspect.signature(optimizer).parameters):
-            kwargs["foreach"] = True
-        return args, kwargs
 
     # --------------------------------------------------------------- training
     def fit(self, X: ArrayLike, y: ArrayLike, **fit_params) -> FlowNetClassifier:
