@@ -18,11 +18,23 @@ The candidate set was written down before anything ran (``CANDIDATES`` below):
 * ``ststnet x5 + lr``: equal weights;
 * ``ststnet x5 + recipe``: equal weights.
 
+Round 2 (written down after round 1 was scored and before anything of round 2 ran;
+the round-1 rows stay in the table). Three *ensemble seeds* ``k = 0, 1, 2``: STSTNet
+seeds ``5k .. 5k+4`` and SSSNet seed ``k`` (the authors' recipe, 200 epochs), so no
+network seed is reused across ensemble seeds; each candidate is reported as the mean
+and standard deviation over ``k``:
+
+* ``sssnet``: SSSNet alone;
+* ``ststnet x5 + recipe``: the best round-1 vote, now over three ensemble seeds;
+* ``ststnet x5 + sssnet``;
+* ``sssnet + recipe``;
+* ``ststnet x5 + sssnet + recipe``: the three members, equal weights.
+
 A member's weight in a vote is that of one vote, whatever its number of seeds: a
 multi-seed member is first averaged over its seeds. Every configuration scored is
 listed in the results; that list is the search log.
 
-Run (about 15 minutes on two quiet cores)::
+Run (round 1 about 15 minutes, round 2 about 80 more, on two quiet cores)::
 
     SKMER_SHARED_DATA=../shared/data python benchmarks/composite_ensemble.py \
         [--results-dir ~/.cache/skmer/ensemble]
@@ -53,6 +65,23 @@ from skmer.utils._data import shared_data_dir  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 STST_SEEDS = (0, 1, 2, 3, 4)
+ENSEMBLE_SEEDS = (0, 1, 2)
+ROUND2 = {
+    "sssnet": ("sssnet",),
+    "ststnet x5 + recipe": ("ststnet", "recipe"),
+    "ststnet x5 + sssnet": ("ststnet", "sssnet"),
+    "sssnet + recipe": ("sssnet", "recipe"),
+    "ststnet x5 + sssnet + recipe": ("ststnet", "sssnet", "recipe"),
+}
+
+
+def _round2_seeds(member, k):
+    """The seeds of ``member`` in ensemble seed ``k`` (no network seed reused)."""
+    if member == "ststnet":
+        return tuple(range(5 * k, 5 * k + 5))
+    if member == "sssnet":
+        return (k,)
+    return (0,)
 
 # name -> members: (member, seeds used); fixed before the first run
 CANDIDATES = {
@@ -84,10 +113,12 @@ def _row(name, rep, wall=None):
 
 
 def main(argv=None):
-    from skmer.models import STSTNetClassifier
+    from skmer.models import SSSNetClassifier, STSTNetClassifier
     from skmer.recipes import megc2019_composite
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-round2", action="store_true",
+                        help="score round 1 only")
     parser.add_argument("--results-dir",
                         default=str(Path.home() / ".cache" / "skmer" / "ensemble"))
     args = parser.parse_args(argv)
@@ -97,11 +128,15 @@ def main(argv=None):
         return 1
     sklearn.set_config(enable_metadata_routing=True)
     d, X_comp = load_composite(shared)
+    round2 = not args.no_round2
     members = {
-        "ststnet": (STSTNetClassifier(), d.data, STST_SEEDS),
+        "ststnet": (STSTNetClassifier(), d.data,
+                    tuple(range(15)) if round2 else STST_SEEDS),
         "lr": (megc2019_composite(models=("lr",)), X_comp, (0,)),
         "recipe": (megc2019_composite(), X_comp, (0,)),
     }
+    if round2:
+        members["sssnet"] = (SSSNetClassifier(), d.data, ENSEMBLE_SEEDS)
     reports, walls = {}, {}
     for name, (est, X, seeds) in members.items():
         t = time.perf_counter()
@@ -117,7 +152,21 @@ def main(argv=None):
         votes = [_seed_mean(reports[m], seeds) for m, seeds in parts]
         rep = votes[0] if len(votes) == 1 else LOSOReport.soft_vote(votes)
         rows.append(_row(cand, rep))
-    out = {"rows": rows, "member_wall_s": walls, "candidates":
+    rows2 = []
+    if round2:
+        for s in range(5, 15):
+            rows.append(_row(f"ststnet seed {s}", reports["ststnet"][s]))
+        for cand, parts in ROUND2.items():
+            per_k = []
+            for k in ENSEMBLE_SEEDS:
+                votes = [_seed_mean(reports[m], _round2_seeds(m, k)) for m in parts]
+                rep = votes[0] if len(votes) == 1 else LOSOReport.soft_vote(votes)
+                per_k.append(_row(f"{cand} [k={k}]", rep))
+            rows2.append({"name": cand, "per_seed": per_k, **{
+                f"{key}_{stat}": float(fn([r[key] for r in per_k]))
+                for key in per_k[0] if key != "name"
+                for stat, fn in (("mean", np.mean), ("std", np.std))}})
+    out = {"rows": rows, "round2": rows2, "member_wall_s": walls, "candidates":
            {k: [[m, list(s)] for m, s in v] for k, v in CANDIDATES.items()},
            "load_end": os.getloadavg()[0]}
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -134,6 +183,16 @@ def main(argv=None):
         md.append(f"| {r['name']} | {r['uf1']:.4f} | {r['uar']:.4f} | "
                   f"{r.get('uf1_casme2', np.nan):.4f} | {r.get('uf1_samm', np.nan):.4f}"
                   f" | {r.get('uf1_smic', np.nan):.4f} |")
+    if rows2:
+        md += ["", "## Round 2: three ensemble seeds (mean +- std over k = 0, 1, 2)",
+               "", "STSTNet seeds 5k..5k+4 and SSSNet seed k in ensemble seed k; "
+               "the per-k values are in `composite_ensemble.json`.", "",
+               "| configuration | UF1 | UAR | CASME II UF1 | SAMM UF1 | SMIC UF1 |",
+               "|---|---:|---:|---:|---:|---:|"]
+        for r in rows2:
+            cells = [f"{r[f'{key}_mean']:.4f} +- {r[f'{key}_std']:.4f}"
+                     for key in ("uf1", "uar", "uf1_casme2", "uf1_samm", "uf1_smic")]
+            md.append(f"| {r['name']} | " + " | ".join(cells) + " |")
     (RESULTS / "composite_ensemble.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0
