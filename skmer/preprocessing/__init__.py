@@ -21,6 +21,7 @@ from skmer.preprocessing._face import (
     face_alignment,
     face_landmarks,
 )
+from skmer.preprocessing._flatten import Flatten
 from skmer.preprocessing._flow import (
     FlowExtractor,
     OpticalStrain,
@@ -28,6 +29,11 @@ from skmer.preprocessing._flow import (
     optical_strain,
 )
 from skmer.preprocessing._magnify import Magnifier, magnify, magnify_pair
+from skmer.preprocessing._register import (
+    HeadMotionCompensator,
+    Registration,
+    register_frames,
+)
 from skmer.preprocessing._temporal import (
     KeyframeSelector,
     TemporalResampler,
@@ -41,11 +47,14 @@ from skmer.preprocessing._temporal import (
 __all__ = [
     "AmplifiedFlow",
     "FaceCropper",
+    "Flatten",
     "FlowExtractor",
+    "HeadMotionCompensator",
     "KeyframeSelector",
     "Magnifier",
     "OnsetApexPairs",
     "OpticalStrain",
+    "Registration",
     "TemporalResampler",
     "amplified_flow",
     "check_alphas",
@@ -57,6 +66,7 @@ __all__ = [
     "magnify_pair",
     "optical_flow",
     "optical_strain",
+    "register_frames",
     "remap_index",
     "resample_frames",
     "spot_apex",
