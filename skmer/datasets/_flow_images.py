@@ -74,8 +74,9 @@ def load_flow_images(
     FileNotFoundError
         The folder, the CSV or a flow image named by the CSV is missing.
     ValueError
-        The CSV lacks a required column, holds a label outside 0..2 or an image is
-        corrupt or of a different size than the others.
+        ``root`` is a file or a folder without PNG images, the CSV lacks a
+        required column, holds a label outside 0..2 or an image is corrupt or of
+        a different size than the others.
 
     Examples
     --------
@@ -88,6 +89,11 @@ def load_flow_images(
     from joblib import Parallel, delayed
 
     root = Path(root)
+    if root.is_file():
+        raise ValueError(
+            f"{str(root)!r} is a file; the flow images are read from a folder of "
+            "'<sub>_<clip> .png' images (give the folder, e.g. .../flow_uvos_28)."
+        )
     if not root.is_dir():
         raise FileNotFoundError(
             f"Flow-image folder {str(root)!r} does not exist (expected a folder of "
@@ -97,6 +103,11 @@ def load_flow_images(
         root.parent / "labels_3class.csv")
     if not labels_csv.is_file():
         raise FileNotFoundError(f"Labels CSV {str(labels_csv)!r} does not exist.")
+    if not any(p.suffix.lower() == ".png" for p in root.iterdir()):
+        raise ValueError(
+            f"Flow-image folder {str(root)!r} holds no PNG image (expected "
+            "'<sub>_<clip> .png' flow images)."
+        )
     frame = pd.read_csv(labels_csv, dtype={"sub": str, "filename_o": str,
                                            "dataset": str})
     missing_cols = [c for c in _REQUIRED if c not in frame.columns]
