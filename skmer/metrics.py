@@ -22,7 +22,9 @@ recall, as MEGC defines it.
 
 from __future__ import annotations
 
+import numbers
 import warnings
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +34,8 @@ from skmer._core._utils import _plain
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-__all__ = ["uf1_score", "uar_score", "per_class_scores", "megc_scores"]
+__all__ = ["uf1_score", "uar_score", "per_class_scores", "megc_scores",
+           "interval_iou", "spotting_scores"]
 
 
 def _confusion(y_true, y_pred, labels):
@@ -154,4 +157,216 @@ def megc_scores(y_true: ArrayLike, y_pred: ArrayLike, *,
         "uar": uar_score(y_true, y_pred, labels=labels),
         "accuracy": float(np.mean(y_true == y_pred)),
         "n": int(y_true.size),
+    }
+
+
+# -- spotting: intervals in long videos ------------------------------------------------
+def _frame_number(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} must hold whole frame numbers; got {value!r}.")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    value = float(value)
+    if not value.is_integer():
+        raise ValueError(f"{what} must hold whole frame numbers; got {value!r}.")
+    return int(value)
+
+
+def _check_interval(interval, what):
+    """``interval`` as an ``(onset, offset)`` pair of ints, or a clear ValueError."""
+    if isinstance(interval, (str, bytes, Mapping)):
+        pair = None
+    else:
+        try:
+            pair = tuple(interval)
+        except TypeError:
+            pair = None
+    if pair is None or len(pair) != 2:
+        raise ValueError(f"{what} must be an (onset, offset) pair of frame numbers; "
+                         f"got {interval!r}.")
+    onset, offset = (_frame_number(v, what) for v in pair)
+    if onset < 0 or offset < 0:
+        raise ValueError(f"{what} {(onset, offset)} has a negative frame number.")
+    if onset > offset:
+        raise ValueError(f"{what} {(onset, offset)} has its onset after its offset.")
+    return onset, offset
+
+
+def _check_intervals(intervals, what):
+    if isinstance(intervals, (str, bytes)) or not isinstance(intervals, Iterable):
+        raise ValueError(f"{what} must be a sequence of (onset, offset) pairs; got "
+                         f"{intervals!r}.")
+    if isinstance(intervals, np.ndarray) and intervals.size == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = [_check_interval(iv, f"{what}[{i}]") for i, iv in enumerate(intervals)]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def interval_iou(a, b) -> float:
+    """Intersection over union of two inclusive frame intervals.
+
+    ``IoU = |A ∩ B| / |A ∪ B|`` where ``A`` and ``B`` are the frame sets
+    ``onset..offset`` (both ends included, so ``(5, 5)`` is one frame).
+
+    Parameters
+    ----------
+    a, b : pair of int
+        ``(onset, offset)`` frame numbers, ``0 <= onset <= offset``.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; 0.0 for disjoint intervals.
+
+    Raises
+    ------
+    ValueError
+        If an interval is not a pair of whole, non-negative frame numbers with
+        ``onset <= offset``.
+
+    Examples
+    --------
+    >>> from skmer.metrics import interval_iou
+    >>> interval_iou((10, 19), (15, 24))  # 5 shared frames out of 15
+    0.3333333333333333
+    >>> interval_iou((0, 9), (10, 19))
+    0.0
+    """
+    a0, a1 = _check_interval(a, "a")
+    b0, b1 = _check_interval(b, "b")
+    inter = max(0, min(a1, b1) - max(a0, b0) + 1)
+    union = (a1 - a0 + 1) + (b1 - b0 + 1) - inter
+    return inter / union
+
+
+def _n_matches(true, pred, threshold):
+    """Greedy one-to-one matching by decreasing IoU; returns the number of TPs."""
+    if len(true) == 0 or len(pred) == 0:
+        return 0
+    t0, t1 = true[:, 0][:, None], true[:, 1][:, None]
+    p0, p1 = pred[:, 0][None, :], pred[:, 1][None, :]
+    inter = np.clip(np.minimum(t1, p1) - np.maximum(t0, p0) + 1, 0, None)
+    union = (t1 - t0 + 1) + (p1 - p0 + 1) - inter
+    iou = inter / union
+    ti, pj = np.nonzero(iou >= threshold)
+    # Highest IoU first; ties broken by the intervals' frame numbers (never by
+    # their position in the input), so the result does not depend on the order.
+    order = np.lexsort((pred[pj, 1], pred[pj, 0], true[ti, 1], true[ti, 0],
+                        -iou[ti, pj]))
+    used_true, used_pred, n = set(), set(), 0
+    for k in order:
+        i, j = int(ti[k]), int(pj[k])
+        if i not in used_true and j not in used_pred:
+            used_true.add(i)
+            used_pred.add(j)
+            n += 1
+    return n
+
+
+def spotting_scores(true_intervals, pred_intervals, *,
+                    iou_threshold: float = 0.5) -> dict[str, float]:
+    """MEGC spotting scores: interval matches at IoU >= 0.5, precision, recall, F1.
+
+    A predicted interval is a true positive (TP) when its
+    :func:`interval_iou` with a true interval not yet matched is at least
+    ``iou_threshold``; each true interval matches at most one prediction and each
+    prediction at most one true interval.  Matching is greedy by decreasing IoU
+    (ties broken by the frame numbers, so the order of the intervals does not
+    matter).  Unmatched predictions are false positives (FP), unmatched true
+    intervals false negatives (FN).  This is the rule of the MEGC2019 and MEGC2020
+    spotting challenges [1]_ [2]_.
+
+    Several videos are scored as MEGC does: TP, FP and FN are summed over the
+    videos, then ``precision = TP / (TP + FP)``, ``recall = TP / (TP + FN)`` and
+    ``F1 = 2 TP / (2 TP + FP + FN)`` (= ``2 P R / (P + R)``) are computed once.
+    A ratio whose denominator is 0 (no prediction, no true interval) is 0.0,
+    not NaN.
+
+    Parameters
+    ----------
+    true_intervals : sequence of (int, int) or mapping of str to sequence
+        The ground truth: ``(onset, offset)`` inclusive frame intervals of one
+        video, or ``{video_id: [(onset, offset), ...]}`` for several videos (a
+        video with no true interval is given with an empty list).
+    pred_intervals : sequence of (int, int) or mapping of str to sequence
+        The predictions, in the same form.  With mappings, a video absent from
+        ``pred_intervals`` has no prediction; a video absent from
+        ``true_intervals`` is an error.
+    iou_threshold : float, default=0.5
+        Smallest IoU of a match, in ``(0, 1]``.
+
+    Returns
+    -------
+    scores : dict
+        ``{"tp", "fp", "fn"}`` (int) and ``{"precision", "recall", "f1"}``
+        (float).
+
+    Raises
+    ------
+    ValueError
+        If an interval is not a pair of whole, non-negative frame numbers with
+        ``onset <= offset``, if one argument is a mapping and the other is not,
+        if ``pred_intervals`` names a video that ``true_intervals`` lacks, or if
+        ``iou_threshold`` is outside ``(0, 1]``.
+
+    See Also
+    --------
+    interval_iou : The overlap of two intervals.
+    skmer.datasets.annotation_intervals : Ground truth of the spotting corpora.
+
+    References
+    ----------
+    .. [1] Li, J., Wang, S.-J., Yap, M. H., See, J., Hong, X. and Li, X. "MEGC2020
+       -- the third facial micro-expression grand challenge." IEEE International
+       Conference on Automatic Face and Gesture Recognition (FG), 2020.
+    .. [2] He, Y., Wang, S.-J., Li, J. and Yap, M. H. "Spotting macro- and
+       micro-expression intervals in long video sequences." FG 2020 (the MEGC2020
+       baseline). :doi:`10.1109/FG47880.2020.00036`
+
+    Examples
+    --------
+    >>> from skmer.metrics import spotting_scores
+    >>> truth = {"v1": [(10, 19), (100, 109)], "v2": [(50, 59)]}
+    >>> pred = {"v1": [(12, 21), (200, 209)], "v2": [(50, 57)]}
+    >>> s = spotting_scores(truth, pred)
+    >>> s["tp"], s["fp"], s["fn"]
+    (2, 1, 1)
+    >>> round(s["f1"], 4)
+    0.6667
+    """
+    if (isinstance(iou_threshold, (bool, np.bool_))
+            or not isinstance(iou_threshold, numbers.Real)
+            or not 0 < iou_threshold <= 1):
+        raise ValueError(f"iou_threshold must be a number in (0, 1]; got "
+                         f"{iou_threshold!r}.")
+    true_map = isinstance(true_intervals, Mapping)
+    pred_map = isinstance(pred_intervals, Mapping)
+    if true_map != pred_map:
+        kinds = ["a mapping" if m else "a sequence" for m in (true_map, pred_map)]
+        raise ValueError(
+            "true_intervals and pred_intervals must both be mappings {video_id: "
+            "[(onset, offset), ...]} (several videos) or both sequences of (onset, "
+            f"offset) pairs (one video); got {kinds[0]} and {kinds[1]}.")
+    if true_map:
+        unknown = [v for v in pred_intervals if v not in true_intervals]
+        if unknown:
+            raise ValueError(
+                f"pred_intervals holds video(s) {unknown[:5]} that true_intervals "
+                "lacks; give every scored video in true_intervals (an empty list "
+                "when it has no true interval).")
+        videos = [(true_intervals[v], pred_intervals.get(v, ()), f"[{v!r}]")
+                  for v in true_intervals]
+    else:
+        videos = [(true_intervals, pred_intervals, "")]
+    tp = fp = fn = 0
+    for true, pred, key in videos:
+        true = _check_intervals(true, f"true_intervals{key}")
+        pred = _check_intervals(pred, f"pred_intervals{key}")
+        n = _n_matches(true, pred, float(iou_threshold))
+        tp, fp, fn = tp + n, fp + len(pred) - n, fn + len(true) - n
+    return {
+        "tp": tp, "fp": fp, "fn": fn,
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
     }
