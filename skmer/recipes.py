@@ -57,6 +57,7 @@ from sklearn.utils.validation import check_array
 
 from skmer.utils._compat import (
     HasMethods,
+    Interval,
     StrOptions,
     _fit_context,
     check_is_fitted,
@@ -68,12 +69,16 @@ __all__ = [
     "FlowRecentre",
     "FlipAugmentedClassifier",
     "GroupScaler",
+    "SeedEnsembleClassifier",
     "composite_layout",
     "compute_apex_landmarks",
     "flip_flow",
     "flow_columns",
+    "flow_images",
     "make_composite_X",
     "megc2019_composite",
+    "megc2019_ensemble",
+    "member_seeds",
 ]
 
 logger = logging.getLogger(__name__)
@@ -1106,3 +1111,284 @@ def megc2019_composite(*, models=_MEMBERS, flip=False, align=False, per_corpus=F
     if flip:
         est = FlipAugmentedClassifier(est)
     return est
+
+
+# ------------------------------------------------------------------ ensembles
+def flow_images(X):
+    """Return the flow images of composite-layout samples, ``(n, 3, 28, 28)`` float32.
+
+    The input of the flow networks (e.g. STSTNet) inside a composite recipe: the
+    flow columns of :func:`make_composite_X`, reshaped, as C-contiguous float32.
+    The images :func:`skmer.datasets.load_flow_images` returns come back exactly
+    (they are float32 values, which float64 holds without rounding).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2488)
+        Composite-layout samples.
+
+    Returns
+    -------
+    images : ndarray of shape (n_samples, 3, 28, 28), float32
+        The flow images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.recipes import flow_images, make_composite_X
+    >>> flow = np.random.default_rng(0).random((2, 3, 28, 28)).astype(np.float32)
+    >>> bool(np.array_equal(flow_images(make_composite_X(flow)), flow))
+    True
+    """
+    X = _check_layout(X, "flow_images")
+    F = flow_columns(X)
+    return np.ascontiguousarray(F.reshape(len(F), 3, _SIDE, _SIDE), dtype=np.float32)
+
+
+def member_seeds(random_state, n_seeds):
+    """Return the ``random_state`` of each of ``n_seeds`` ensemble members.
+
+    Derived with :class:`numpy.random.SeedSequence` from ``(random_state, i)``, so
+    members get independent, reproducible streams, and member ``i`` keeps its seed
+    whatever ``n_seeds``.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.RandomState or None
+        Seed of the ensemble (None: fresh entropy, not reproducible).
+    n_seeds : int
+        Number of members.
+
+    Returns
+    -------
+    seeds : list of int
+        One seed in ``[0, 2**31 - 1)`` per member.
+
+    Examples
+    --------
+    >>> from skmer.recipes import member_seeds
+    >>> member_seeds(0, 3) == member_seeds(0, 5)[:3]
+    True
+    """
+    from sklearn.utils import check_random_state
+
+    if random_state is None or not isinstance(random_state, Integral):
+        random_state = int(check_random_state(random_state).randint(2**31 - 1))
+    return [int(np.random.SeedSequence([int(random_state), i]).generate_state(1)[0]
+                % (2**31 - 1)) for i in range(int(n_seeds))]
+
+
+class SeedEnsembleClassifier(ClassifierMixin, BaseEstimator):
+    """A deep ensemble: copies of one classifier with different seeds, soft-voted.
+
+    ``fit`` trains ``n_seeds`` clones of ``estimator``, clone ``i`` with
+    ``random_state=member_seeds(random_state, n_seeds)[i]``; ``predict_proba``
+    averages their class probabilities with equal weights (Lakshminarayanan et
+    al. 2017). For a network trained from random initial weights this is the
+    cheapest ensemble there is: the members differ only in their initialisation and
+    their mini-batch order.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Unfitted; needs ``fit``, ``predict_proba`` and a ``random_state``
+        parameter.
+    n_seeds : int, default=5
+        Number of members.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the ensemble, from which the members' seeds derive.
+        :func:`~skmer.model_selection.evaluate_loso` sets it per fold; the members'
+        own ``random_state`` is always replaced by theirs.
+
+    Attributes
+    ----------
+    estimators_ : list of classifiers
+        The fitted members.
+    seeds_ : list of int
+        Their ``random_state``.
+    classes_ : ndarray of shape (n_classes,)
+        The labels, in the order of the ``predict_proba`` columns.
+    n_features_in_ : int
+        Number of features seen in ``fit``, when the estimator records it.
+
+    See Also
+    --------
+    megc2019_ensemble : the composite recipe built from such ensembles.
+
+    References
+    ----------
+    .. [1] B. Lakshminarayanan, A. Pritzel and C. Blundell, "Simple and scalable
+       predictive uncertainty estimation using deep ensembles", NeurIPS 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from skmer.recipes import SeedEnsembleClassifier
+    >>> X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0)
+    >>> ens = SeedEnsembleClassifier(SGDClassifier(loss="log_loss"), n_seeds=3,
+    ...                              random_state=0).fit(X, y)
+    >>> len(set(ens.seeds_)), ens.predict_proba(X[:2]).shape
+    (3, (2, 2))
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "n_seeds": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator, *, n_seeds=5, random_state=None):
+        self.estimator = estimator
+        self.n_seeds = n_seeds
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit ``n_seeds`` clones of the estimator, each with its own seed.
+
+        Parameters
+        ----------
+        X : array-like
+            Training samples, in the format the estimator takes.
+        y : array-like of shape (n_samples,)
+            Labels.
+
+        Returns
+        -------
+        self : object
+            The fitted ensemble.
+        """
+        if "random_state" not in self.estimator.get_params():
+            raise ValueError(
+                f"SeedEnsembleClassifier needs an estimator with a random_state "
+                f"parameter; {type(self.estimator).__name__} has none.")
+        self.seeds_ = member_seeds(self.random_state, self.n_seeds)
+        self.estimators_ = [clone(self.estimator).set_params(random_state=s).fit(X, y)
+                            for s in self.seeds_]
+        first = self.estimators_[0]
+        self.classes_ = np.asarray(first.classes_)
+        if hasattr(first, "n_features_in_"):
+            self.n_features_in_ = first.n_features_in_
+        return self
+
+    def predict_proba(self, X):
+        """Average the members' class probabilities.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples, in the format the estimator takes.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Mean of the members' probabilities.
+        """
+        check_is_fitted(self)
+        return np.mean([e.predict_proba(X) for e in self.estimators_], axis=0)
+
+    def predict(self, X):
+        """Predict the class of highest mean probability.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples, in the format the estimator takes.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        """Tags: a classifier whose input is that of its estimator."""
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags = inner.input_tags
+        tags.non_deterministic = inner.non_deterministic
+        return tags
+
+
+def megc2019_ensemble(networks, *, n_seeds=5, linear=True, weights=None,
+                      random_state=None):
+    """Build an ensemble recipe for the composite: seed-ensembled networks + the recipe.
+
+    A soft vote, with equal weights by default, of:
+
+    * for each network of ``networks``: a :class:`SeedEnsembleClassifier` of
+      ``n_seeds`` copies, fed the flow images (:func:`flow_images`);
+    * with ``linear=True``: :func:`megc2019_composite` (the linear recipe), one
+      vote.
+
+    skmer.recipes does not import the networks (they live in ``skmer.models``,
+    behind the torch wall): pass them, e.g.
+    ``megc2019_ensemble({"ststnet": STSTNetClassifier()})``; ``skmer evaluate
+    --recipe megc2019-ensemble`` builds them for you. ``benchmarks/
+    composite_ensemble.py`` scores the same ensembles by running each member
+    through :func:`~skmer.model_selection.evaluate_loso` and voting their
+    out-of-fold probabilities (:meth:`~skmer.model_selection.LOSOReport.soft_vote`),
+    which lets members be cached and reused; the members' seeds then come from
+    :func:`~skmer.model_selection.fold_seed` rather than :func:`member_seeds`, so
+    the numbers are draws of the same ensemble, not the same draws.
+
+    Parameters
+    ----------
+    networks : mapping of str to classifier
+        Unfitted classifiers of ``(n, 3, 28, 28)`` flow images with a
+        ``random_state`` parameter; their keys name the votes.
+    n_seeds : int, default=5
+        Seeds per network.
+    linear : bool, default=True
+        Add the linear recipe as one vote.
+    weights : sequence of float or None, default=None
+        Weight of each vote (networks in the order given, then the linear recipe);
+        None: equal weights. Fix them before looking at any LOSO score.
+    random_state : int or None, default=None
+        Seed of the members (``evaluate_loso`` sets it per fold).
+
+    Returns
+    -------
+    estimator : Pipeline
+        Unfitted; input: the composite layout of :func:`make_composite_X`.
+
+    Raises
+    ------
+    ValueError
+        No vote at all, or a vote named ``"linear"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.recipes import make_composite_X, megc2019_ensemble
+    >>> rng = np.random.default_rng(0)
+    >>> X = make_composite_X(rng.random((30, 3, 28, 28)))
+    >>> y = np.arange(30) % 3
+    >>> est = megc2019_ensemble({}, random_state=0)   # the linear recipe alone
+    >>> est.fit(X, y).predict_proba(X[:2]).shape
+    (2, 3)
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    networks = dict(networks)
+    if "linear" in networks:
+        raise ValueError("'linear' names the linear recipe's vote; rename the "
+                         "network.")
+    votes = [(name, Pipeline([
+        ("images", FunctionTransformer(flow_images)),
+        ("seeds", SeedEnsembleClassifier(net, n_seeds=n_seeds,
+                                         random_state=random_state))]))
+        for name, net in networks.items()]
+    if linear:
+        votes.append(("linear", megc2019_composite(random_state=random_state)))
+    if not votes:
+        raise ValueError("megc2019_ensemble needs at least one vote: give networks "
+                         "or keep linear=True.")
+    return Pipeline([("vote", _RoutedVotingClassifier(votes, voting="soft",
+                                                      weights=weights))])

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -87,6 +88,7 @@ def _instances():
         FlowAligner,
         FlowRecentre,
         GroupScaler,
+        SeedEnsembleClassifier,
         megc2019_composite,
     )
 
@@ -127,6 +129,8 @@ def _instances():
             FlipAugmentedClassifier(DummyClassifier(strategy="prior")),
             FlipAugmentedClassifier(megc2019_composite(models=("lr",)),
                                     tta=False)],
+        "SeedEnsembleClassifier": [SeedEnsembleClassifier(
+            LogisticRegression(max_iter=200), n_seeds=2)],
     }
 
 

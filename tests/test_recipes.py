@@ -250,3 +250,124 @@ def test_bad_layout_is_a_clear_error():
         FlowAligner().fit(np.zeros((4, 2489)))  # the old layout's corpus column
     with pytest.raises(ValueError, match="shape"):
         make_composite_X(np.zeros((2, 3, 14, 14)))
+
+
+# ------------------------------------------------------------ ensemble recipe
+class SpyNet(ClassifierMixin, BaseEstimator):
+    """A stand-in network on (n, 3, 28, 28) images: records what fit sees."""
+
+    log = []
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X = np.asarray(X)
+        assert X.ndim == 4 and X.shape[1:] == (3, 28, 28) and X.dtype == np.float32
+        SpyNet.log.append(({bytes(np.asarray(r, np.float64).ravel()) for r in X},
+                           self.random_state))
+        self.classes_ = np.unique(y)
+        rng = np.random.default_rng(self.random_state)
+        self.w_ = rng.normal(size=(X[0].size, len(self.classes_)))
+        return self
+
+    def predict_proba(self, X):
+        z = np.asarray(X).reshape(len(X), -1) @ self.w_
+        z = np.exp(z - z.max(1, keepdims=True))
+        return z / z.sum(1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+
+def test_seed_ensemble_members_differ_and_reproduce():
+    from sklearn.linear_model import SGDClassifier
+
+    from skmer.recipes import SeedEnsembleClassifier, member_seeds
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=60) > 0).astype(int)
+    ens = SeedEnsembleClassifier(SGDClassifier(loss="log_loss"), n_seeds=4,
+                                 random_state=3).fit(X, y)
+    assert ens.seeds_ == member_seeds(3, 4) and len(set(ens.seeds_)) == 4
+    probas = [e.predict_proba(X) for e in ens.estimators_]
+    assert not np.allclose(probas[0], probas[1])  # the seeds matter
+    np.testing.assert_array_equal(ens.predict_proba(X), np.mean(probas, axis=0))
+    again = clone(ens).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), ens.predict_proba(X))
+    assert set(ens.predict(X)) <= {0, 1}
+    with pytest.raises(ValueError, match="random_state parameter"):
+        SeedEnsembleClassifier(GroupScalerClassifier()).fit(X, y)
+
+
+class GroupScalerClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier without random_state (for the error message)."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+class SpyNoGroups(SpyEstimator):
+    def fit(self, X, y):
+        return super().fit(X, y)
+
+
+def test_ensemble_recipe_never_sees_test_subject():
+    from skmer.recipes import megc2019_ensemble
+
+    X, y, groups = _data()
+    FIT_LOG.clear()
+    SpyNet.log.clear()
+    est = megc2019_ensemble({"spy": SpyNet()}, n_seeds=2)
+    report = evaluate_loso(SpyNoGroups(est), X, y, groups, n_jobs=1)
+    folds = list(LeaveOneGroupOut().split(X, y, groups))
+    assert report.n_folds == len(folds) == len(FIT_LOG)
+    images = [bytes(r.astype(np.float32).astype(np.float64))
+              for r in X[:, :3 * 28 * 28]]
+    assert len(SpyNet.log) == 2 * len(folds)  # two seeds per fold
+    for f, (train, test) in enumerate(folds):
+        assert not FIT_LOG[f] & {bytes(r) for r in X[test]}
+        for seen, _ in SpyNet.log[2 * f: 2 * f + 2]:
+            assert seen == {images[i] for i in train}
+            assert not seen & {images[i] for i in test}
+        # the two members of a fold have different seeds
+        assert SpyNet.log[2 * f][1] != SpyNet.log[2 * f + 1][1]
+
+
+def test_ensemble_recipe_is_the_vote_of_its_members():
+    from skmer.recipes import flow_images, megc2019_ensemble, member_seeds
+
+    X, y, groups = _data(n_subjects=6)
+    est = megc2019_ensemble({"a": SpyNet(), "b": SpyNet()}, n_seeds=3,
+                            random_state=1).fit(X[:24], y[:24])
+    seeds = member_seeds(1, 3)
+    nets = [SpyNet(random_state=s).fit(flow_images(X[:24]), y[:24]) for s in seeds]
+    net_p = np.mean([n.predict_proba(flow_images(X[24:])) for n in nets], axis=0)
+    lin_p = megc2019_composite(random_state=1).fit(X[:24], y[:24]).predict_proba(
+        X[24:])
+    np.testing.assert_allclose(est.predict_proba(X[24:]),
+                               (net_p + net_p + lin_p) / 3, rtol=1e-12)
+    with pytest.raises(ValueError, match="at least one vote"):
+        megc2019_ensemble({}, linear=False).fit(X, y)
+    with pytest.raises(ValueError, match="'linear' names"):
+        megc2019_ensemble({"linear": SpyNet()})
+
+
+def test_ensemble_recipe_trains_ststnet_on_the_flow_images():
+    pytest.importorskip("torch")
+    from skmer.models import STSTNetClassifier
+    from skmer.recipes import flow_images, megc2019_ensemble, member_seeds
+
+    X, y, _ = _data(n_subjects=4)
+    net = STSTNetClassifier(max_epochs=2, batch_size=8, device="cpu")
+    est = megc2019_ensemble({"ststnet": net}, n_seeds=1, linear=False,
+                            random_state=5).fit(X, y)
+    alone = clone(net).set_params(random_state=member_seeds(5, 1)[0]).fit(
+        flow_images(X), y)
+    np.testing.assert_array_equal(est.predict_proba(X), alone.predict_proba(
+        flow_images(X)))
