@@ -1,4 +1,4 @@
-"""Pictures of skmer's results: confusion matrices, flow fields, predictions.
+"""Pictures of skmer's results: confusion matrices, flow fields, predictions, timelines.
 
 The one home of skmer's plotting.  Every function draws with matplotlib (imported
 when a function is called, so ``import skmer.plotting`` stays cheap) and never
@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from numpy.typing import ArrayLike
 
-    from skmer.predict import VideoPrediction
+    from skmer.predict import LongVideoPrediction, VideoPrediction
 
-__all__ = ["flow_to_rgb", "plot_confusion_matrix", "plot_prediction"]
+__all__ = ["flow_to_rgb", "plot_confusion_matrix", "plot_long_prediction",
+           "plot_prediction", "plot_timeline"]
 
 
 def flow_to_rgb(flow: ArrayLike, max_magnitude: float | None = None
@@ -138,11 +139,76 @@ def plot_confusion_matrix(cm: ArrayLike, labels: list | None = None, *,
     return ax
 
 
+def _draw_panels(axes, result, *, title_prefix=""):
+    """Onset, apex, flow (and probabilities) panels of one prediction."""
+    cmap = None if result.onset_frame.ndim == 3 else "gray"
+    axes[0].imshow(result.onset_frame, cmap=cmap, vmin=0, vmax=255)
+    axes[0].set_title(f"{title_prefix}onset (frame {result.onset})", fontsize=9)
+    how = "given" if getattr(result, "apex_given", False) else "spotted"
+    axes[1].imshow(result.apex_frame, cmap=cmap, vmin=0, vmax=255)
+    axes[1].set_title(f"apex (frame {result.apex}, {how})", fontsize=9)
+    rgb, max_mag = flow_to_rgb(result.flow)
+    axes[2].imshow(rgb)
+    h, w = result.flow.shape[:2]
+    step = max(1, min(h, w) // 10)
+    yy, xx = np.mgrid[step // 2:h:step, step // 2:w:step]
+    axes[2].quiver(xx, yy, result.flow[yy, xx, 0], -result.flow[yy, xx, 1],
+                   color="black", angles="xy", scale_units="xy",
+                   scale=max_mag / step if max_mag > 0 else 1.0, width=0.006)
+    head = (f"\nhead motion {result.head_motion:.1f} px"
+            if getattr(result, "is_head_motion", False) else "")
+    axes[2].set_title(f"TV-L1 flow onset->apex (max {max_mag:.2f} px){head}",
+                      fontsize=9, color="tab:red" if head else "black")
+    for ax in axes[:3]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    probs = result.probabilities()
+    if probs is not None and len(axes) > 3:
+        names = [str(k) for k in probs]
+        vals = list(probs.values())
+        colours = ["tab:red" if k == _plain(result.label) else "tab:gray"
+                   for k in probs]
+        axes[3].barh(names, vals, color=colours)
+        axes[3].set_xlim(0, 1)
+        axes[3].invert_yaxis()
+        axes[3].set_title("class probabilities", fontsize=9)
+        for i, p in enumerate(vals):
+            axes[3].text(min(p + 0.02, 0.8), i, f"{p:.2f}", va="center", fontsize=8)
+
+
+def _label_text(result):
+    text = f"predicted: {_plain(result.label)}"
+    probs = result.probabilities()
+    if probs is not None:
+        text += f" ({probs.get(_plain(result.label), max(probs.values())):.2f})"
+    return text
+
+
+def _warning_text(warnings, width=150):
+    import textwrap
+
+    return "\n".join(textwrap.shorten("warning: " + w, width=width)
+                     for w in warnings)
+
+
+def _save(fig, path, dpi):
+    import matplotlib.pyplot as plt
+
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+    return fig
+
+
 def plot_prediction(result: VideoPrediction, path: str | os.PathLike | None = None,
                     *, dpi: int = 120) -> Figure:
     """Picture of a video prediction: onset, apex, flow, label and probabilities.
 
-    What ``skmer predict`` writes next to its printed result.
+    What ``skmer predict`` writes next to its printed result for one clip.  The
+    prediction's warnings (a model trained on synthetic faces, head motion) are
+    written in red under the title.
 
     Parameters
     ----------
@@ -162,44 +228,149 @@ def plot_prediction(result: VideoPrediction, path: str | os.PathLike | None = No
 
     has_proba = result.probabilities() is not None
     ncols = 4 if has_proba else 3
-    fig, axes = plt.subplots(1, ncols, figsize=(3.0 * ncols, 3.4))
-    cmap = None if result.onset_frame.ndim == 3 else "gray"
-    axes[0].imshow(result.onset_frame, cmap=cmap, vmin=0, vmax=255)
-    axes[0].set_title(f"onset (frame {result.onset})", fontsize=9)
-    axes[1].imshow(result.apex_frame, cmap=cmap, vmin=0, vmax=255)
-    axes[1].set_title(f"apex (frame {result.apex}, spotted)", fontsize=9)
-    rgb, max_mag = flow_to_rgb(result.flow)
-    axes[2].imshow(rgb)
-    h, w = result.flow.shape[:2]
-    step = max(1, min(h, w) // 10)
-    yy, xx = np.mgrid[step // 2:h:step, step // 2:w:step]
-    axes[2].quiver(xx, yy, result.flow[yy, xx, 0], -result.flow[yy, xx, 1],
-                   color="black", angles="xy", scale_units="xy",
-                   scale=max_mag / step if max_mag > 0 else 1.0, width=0.006)
-    axes[2].set_title(f"TV-L1 flow onset->apex (max {max_mag:.2f} px)", fontsize=9)
-    for ax in axes[:3]:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    text = f"predicted: {_plain(result.label)}"
-    if has_proba:
-        probs = result.probabilities()
-        names = [str(k) for k in probs]
-        vals = list(probs.values())
-        colours = ["tab:red" if k == _plain(result.label) else "tab:gray"
-                   for k in probs]
-        axes[3].barh(names, vals, color=colours)
-        axes[3].set_xlim(0, 1)
-        axes[3].invert_yaxis()
-        axes[3].set_title("class probabilities", fontsize=9)
-        for i, p in enumerate(vals):
-            axes[3].text(min(p + 0.02, 0.8), i, f"{p:.2f}", va="center", fontsize=8)
-        text += f" ({probs.get(_plain(result.label), max(vals)):.2f})"
-    fig.suptitle(f"{text}    [{Path(result.source).name}]", fontsize=11,
+    warnings = list(getattr(result, "warnings", []) or [])
+    top = 3.4 + 0.25 * len(warnings)
+    fig, axes = plt.subplots(1, ncols, figsize=(3.0 * ncols, top))
+    _draw_panels(axes, result)
+    fig.suptitle(f"{_label_text(result)}    [{Path(result.source).name}]",
+                 fontsize=11, fontweight="bold")
+    if warnings:
+        fig.text(0.5, 1 - 0.45 / top, _warning_text(warnings, 40 * ncols),
+                 ha="center", va="top", fontsize=7.5, color="tab:red")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 * len(warnings) / top))
+    return _save(fig, path, dpi)
+
+
+def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
+    """Timeline of a long-video prediction: motion score, intervals and labels.
+
+    The spotter's motion score of every frame over time (and its threshold,
+    dotted); every spotted interval shaded (orange: micro, grey: macro, hatched:
+    mostly head motion) and labelled with its number, its predicted class and
+    probability; the frames where the face was lost greyed out.
+
+    Parameters
+    ----------
+    result : LongVideoPrediction
+        From :func:`skmer.predict.predict_long_video`.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 2.8))
+    fps = float(result.fps)
+    t = np.arange(result.n_frames) / fps
+    scores = np.asarray(result.scores, dtype=float)
+    ax.plot(t, scores, color="black", lw=1.0, label="motion score")
+    top = np.nanmax(scores) if np.isfinite(scores).any() else 1.0
+    top = top if top > 0 else 1.0
+    for i, iv in enumerate(result.intervals, 1):
+        macro = iv.kind == "macro"
+        colour = "tab:gray" if macro else "tab:orange"
+        ax.axvspan(iv.onset / fps, (iv.offset + 1) / fps, color=colour,
+                   alpha=0.3, hatch="///" if iv.is_head_motion else None, lw=0)
+        ax.axvline(iv.apex / fps, color=colour, lw=0.8, ls="--")
+        probs = iv.probabilities()
+        p = f" {probs[_plain(iv.label)]:.2f}" if probs else ""
+        flag = " head" if iv.is_head_motion else ""
+        x = min(max(iv.apex / fps, 0.06 * result.n_frames / fps),
+                0.94 * result.n_frames / fps)
+        ax.text(x, top * (1.02 + 0.12 * (i % 2)),
+                f"{i}: {_plain(iv.label)}{p}{flag}", ha="center", va="bottom",
+                fontsize=7, color="tab:red" if not (macro or flag) else "dimgray")
+    if result.face_lost_at is not None:
+        ax.axvspan(result.face_lost_at / fps, result.n_frames / fps,
+                   facecolor="white", edgecolor="lightsteelblue", hatch="xx",
+                   lw=0)
+        ax.text(result.face_lost_at / fps, top * 0.5, "  face lost: not analysed",
+                fontsize=8, va="center", color="black",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    handles = [ax.get_lines()[0]]
+    threshold = getattr(result, "threshold", None)
+    if threshold is not None:
+        handles.append(ax.axhline(threshold, color="tab:blue", ls=":", lw=1.0,
+                                  label="threshold"))
+    ax.set_xlim(0, result.n_frames / fps)
+    ax.set_ylim(0, top * 1.3)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("motion score")
+    from matplotlib.patches import Patch
+
+    handles += [Patch(color="tab:orange", alpha=0.3,
+                                        label="micro interval"),
+               Patch(color="tab:gray", alpha=0.3, label="macro interval"),
+               Patch(facecolor="white", edgecolor="black", hatch="///",
+                     label="head motion")]
+    ax.legend(handles=handles, fontsize=7, loc="upper right", ncols=5,
+              framealpha=0.8)
+    ax.set_title(f"{len(result.intervals)} interval(s) spotted in "
+                 f"{result.n_frames / fps:.1f} s ({result.n_frames} frames at "
+                 f"{fps:.3g} fps)", fontsize=9)
+    return ax
+
+
+def plot_long_prediction(result: LongVideoPrediction,
+                         path: str | os.PathLike | None = None, *,
+                         dpi: int = 120) -> Figure:
+    """Picture of a long-video prediction: the timeline and the main interval.
+
+    What ``skmer predict`` writes for a long video: the timeline
+    (:func:`plot_timeline`) on top; below it the onset, apex, flow and class
+    probabilities of the interval with the highest spotter score among the micro
+    intervals without head motion (else among all intervals); the warnings in
+    red.
+
+    Parameters
+    ----------
+    result : LongVideoPrediction
+        From :func:`skmer.predict.predict_long_video`.
+    path : str or path-like, default=None
+        Save the figure there (PNG) and close it.
+    dpi : int, default=120
+        Resolution of the saved file.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure (closed when ``path`` is given).
+    """
+    import matplotlib.pyplot as plt
+
+    warnings = list(result.warnings)
+    shown = _main_interval(result.intervals)
+    height = 3.0 + (3.2 if shown is not None else 0) + 0.25 * len(warnings)
+    fig = plt.figure(figsize=(12, height))
+    if shown is None:
+        grid = fig.add_gridspec(1, 4)
+        plot_timeline(result, fig.add_subplot(grid[0, :]))
+        head = "no movement spotted"
+    else:
+        grid = fig.add_gridspec(2, 4, height_ratios=(3.0, 3.2))
+        plot_timeline(result, fig.add_subplot(grid[0, :]))
+        axes = [fig.add_subplot(grid[1, j]) for j in range(4)]
+        k = next(i for i, iv in enumerate(result.intervals, 1) if iv is shown)
+        _draw_panels(axes, shown, title_prefix=f"interval {k}: ")
+        if shown.probabilities() is None:
+            axes[3].axis("off")
+        head = f"interval {k} of {len(result.intervals)}: {_label_text(shown)}"
+    fig.suptitle(f"{head}    [{Path(result.source).name}]", fontsize=11,
                  fontweight="bold")
-    fig.tight_layout()
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
-        plt.close(fig)
-    return fig
+    if warnings:
+        fig.text(0.5, 1 - 0.45 / height, _warning_text(warnings), ha="center",
+                 va="top", fontsize=7.5, color="tab:red")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 * len(warnings) / height))
+    return _save(fig, path, dpi)
+
+
+def _main_interval(intervals):
+    if not intervals:
+        return None
+    clean = [iv for iv in intervals if iv.kind == "micro" and not iv.is_head_motion]
+    return max(clean or intervals, key=lambda iv: iv.score or 0.0)

@@ -1,14 +1,20 @@
-"""Recognise the micro-expression of a user's own video with a saved model.
+"""Recognise the micro-expressions of a user's own video with a saved model.
 
-The split of work between ``skmer predict`` and the saved model:
+Two ways in:
 
-1. **skmer predict** reads the video (a file OpenCV decodes, or a folder of
-   frames), aligns and crops the face of every frame with one transform located on
-   the onset frame (:class:`~skmer.preprocessing.FaceCropper`), spots the apex
-   between onset and offset (:class:`~skmer.preprocessing.KeyframeSelector` with
-   ``apex="spotted"``) and keeps the two frames ``[onset, apex]``;
-2. **the model** gets that two-frame clip and does everything else (optical flow,
-   features, classifier).
+* **one clip** (:func:`predict_video`): the video holds one micro-expression and
+  its onset is known (frame 0 by default).  ``skmer predict`` reads the video (a
+  file OpenCV decodes, or a folder of frames), aligns and crops the face of every
+  frame with one transform located on the onset frame
+  (:class:`~skmer.preprocessing.FaceCropper`), takes the apex the user gives or
+  spots it between onset and offset (:func:`~skmer.preprocessing.spot_apex`) and
+  gives the two frames ``[onset, apex]`` to the model;
+* **a long video** (:func:`predict_long_video`): nobody marked onset and apex.  The
+  face is located and followed, a micro-expression spotter
+  (:class:`skmer.spotting.MicroExpressionSpotter`) finds the intervals of facial
+  movement, and every interval's ``[onset, apex]`` pair goes to the model; each
+  interval is flagged as micro or macro (the spotter's duration rule) and for rigid
+  head motion between its onset and apex.
 
 The model contract: a fitted estimator (usually a Pipeline) whose ``predict``
 (and, for probabilities, ``predict_proba`` and ``classes_``) accepts a sequence of
@@ -21,6 +27,12 @@ else the size given by the user.  :func:`make_predict_pipeline` builds such
 models; a Pipeline trained on whole clips from ``FaceCropper`` on can be saved
 for prediction as ``pipe[2:]`` (dropping the crop and key-frame steps, which
 ``skmer predict`` runs itself).
+
+The metadata saved with a model (``skmer train`` writes it) may also describe its
+training data (``trained_on``, ``synthetic``) and the preprocessing that made its
+inputs (``preprocessing``: the face crop, the key frames, the flow); predictions
+carry warnings when the model was trained on synthetic faces or when the motion
+given to it is mostly head motion.
 """
 
 from __future__ import annotations
@@ -38,27 +50,42 @@ from skmer._core._utils import _plain
 from skmer._core._validation import _check_index
 
 __all__ = [
+    "LongVideoPrediction",
     "NoFaceError",
     "VideoPrediction",
     "flatten_samples",
+    "head_motion",
     "make_predict_pipeline",
     "model_frame_shape",
+    "model_warnings",
+    "predict_long_video",
     "predict_video",
 ]
 
 logger = logging.getLogger(__name__)
 
+# The shortest micro-expressions last about 1/25 s (Ekman and Friesen, 1969): a
+# video shorter than that cannot hold one.
+MIN_DURATION = 1 / 25
+# The longest micro-expressions last 0.5 s (Yan et al., 2013): ``skmer predict``
+# spots the intervals of a video longer than that (see ``docs/your_own_video.md``).
+MICRO_MAX_DURATION = 0.5
+# Rigid (affine) part of the onset -> apex flow, mean over the face crop, in crop
+# pixels, from which an interval is flagged as head motion.  Measured on the real
+# face videos of the development data (128 px crops, TV-L1): a still face 0.06 px,
+# the raw CASME II clip 0.12-0.39 px, a talking head 4.5-7 px.
+HEAD_MOTION_PX = 1.0
 
 
 class NoFaceError(ValueError):
-    """No face was found in the video (on the frame the face is located on)."""
+    """No face was found in the video (or the face is lost on a needed frame)."""
 
 
 def flatten_samples(X: Any) -> np.ndarray:
     """Reshape an array of samples ``(n, ...)`` to ``(n, n_features)``.
 
-    For ``FunctionTransformer(flatten_samples)`` between flow images and a 2-D
-    estimator (a lambda would not pickle).
+    Kept for models saved with ``FunctionTransformer(flatten_samples)``; new code
+    uses :class:`skmer.preprocessing.Flatten`, a transformer with the same effect.
 
     Examples
     --------
@@ -71,25 +98,32 @@ def flatten_samples(X: Any) -> np.ndarray:
     return X.reshape(len(X), -1)
 
 
+# the STSTNet / MEGC2019 composite format (``flow_uvos_28``): TV-L1 from onset to
+# apex, channels (u, v, strain), resized to 28x28, every channel of every image
+# min-max scaled to [0, 1]
+COMPOSITE_FLOW = {"method": "tvl1", "mode": "onset-apex", "strain": True,
+                  "magnitude": False, "output_size": (28, 28),
+                  "rescale_vectors": True, "scale": "minmax", "flow_params": None}
+
+
 def _flow_extractor(output_size=(28, 28)):
     from skmer.preprocessing import FlowExtractor
 
-    # the STSTNet / MEGC2019 composite format: TV-L1 onset->apex (u, v, strain),
-    # resized to 28x28, every channel min-max scaled to [0, 1]
-    return FlowExtractor(method="tvl1", mode="onset-apex", strain=True,
-                         output_size=tuple(output_size), scale="minmax")
+    return FlowExtractor(**{**COMPOSITE_FLOW, "output_size": tuple(output_size)})
 
 
 def _svm_classifier(random_state=None):
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
+
+    from skmer.preprocessing import Flatten
 
     # Platt-scaled probabilities (SVC(probability=True) is deprecated)
     svc = SVC(C=10.0, class_weight="balanced", random_state=random_state)
     return Pipeline([
-        ("flatten", FunctionTransformer(flatten_samples)),
+        ("flatten", Flatten()),
         ("scale", StandardScaler()),
         ("svc", CalibratedClassifierCV(svc, method="sigmoid", cv=3,
                                        ensemble=False)),
@@ -120,9 +154,10 @@ def make_predict_pipeline(classifier: Any = "svm", *,
     -------
     pipe : sklearn.pipeline.Pipeline
         ``flow`` (:class:`~skmer.preprocessing.FlowExtractor`: TV-L1 from onset to
-        apex, u, v, strain, min-max scaled) then ``clf``.  Fit it on clips with
-        onset/apex metadata (whole clips or ``[onset, apex]`` pairs) of face crops
-        of the size prediction will use.
+        apex, u, v, strain, min-max scaled: the format of the MEGC2019 composite's
+        ``flow_uvos_28`` images) then ``clf``.  Fit it on clips with onset/apex
+        metadata (whole clips or ``[onset, apex]`` pairs) of face crops of the size
+        prediction will use.
 
     Raises
     ------
@@ -184,9 +219,87 @@ def model_frame_shape(model: Any, metadata: dict | None = None
     return None
 
 
+def model_warnings(metadata: dict | None) -> list[str]:
+    """Warnings about a saved model, read from its metadata.
+
+    Parameters
+    ----------
+    metadata : dict or None
+        The metadata saved with the model (:func:`skmer.io.model_info`).
+
+    Returns
+    -------
+    warnings : list of str
+        Today one possible warning: the model was trained on synthetic data
+        (metadata ``synthetic=True``, or a ``trained_on`` that starts with
+        "synthetic", as ``skmer train`` without ``--flow-images`` writes).
+
+    Examples
+    --------
+    >>> from skmer.predict import model_warnings
+    >>> model_warnings({"trained_on": "synthetic (60 clips, seed 0)"})[0][:40]
+    'the model was trained on synthetic faces'
+    >>> model_warnings({"trained_on": "flow images megc2019", "synthetic": False})
+    []
+    """
+    metadata = metadata or {}
+    trained_on = str(metadata.get("trained_on", ""))
+    synthetic = metadata.get("synthetic")
+    if synthetic is None:
+        synthetic = trained_on.lower().startswith("synthetic")
+    if not synthetic:
+        return []
+    what = trained_on or "no details saved"
+    return [f"the model was trained on synthetic faces ({what}), not on real "
+            "micro-expressions: its answer on a real face is a demonstration, not a "
+            "recognition (train one on real flow images: skmer train --flow-images "
+            "DIR)"]
+
+
+def head_motion(flow: np.ndarray) -> tuple[float, float]:
+    """Split a flow field into its rigid (affine) part and the rest.
+
+    A head that turns, nods or moves moves the whole face crop nearly as one
+    affine map; a facial movement is local.  The affine map is the least-squares
+    fit of the flow over the whole field.
+
+    Parameters
+    ----------
+    flow : ndarray of shape (height, width, 2)
+        Flow ``(u, v)`` in pixels, e.g. onset -> apex on the face crop.
+
+    Returns
+    -------
+    rigid : float
+        Mean length (pixels) of the affine part's displacement.
+    local : float
+        Mean length (pixels) of what the affine part leaves (the facial movement
+        and the flow's noise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.predict import head_motion
+    >>> flow = np.zeros((16, 16, 2)); flow[..., 0] = 2.0  # all moves 2 px right
+    >>> [round(v, 6) for v in head_motion(flow)]
+    [2.0, 0.0]
+    """
+    flow = np.asarray(flow, dtype=np.float64)
+    if flow.ndim != 3 or flow.shape[-1] != 2:
+        raise ValueError(f"flow must have shape (height, width, 2); got {flow.shape}.")
+    h, w = flow.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    design = np.stack([xx.ravel(), yy.ravel(), np.ones(h * w)], axis=1)
+    target = flow.reshape(-1, 2)
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    rigid = design @ coef
+    return (float(np.hypot(*rigid.T).mean()),
+            float(np.hypot(*(target - rigid).T).mean()))
+
+
 @dataclass
 class VideoPrediction:
-    """What :func:`predict_video` found in one video.
+    """What :func:`predict_video` found in one video (or one spotted interval).
 
     Attributes
     ----------
@@ -199,18 +312,36 @@ class VideoPrediction:
     proba : ndarray or None
         Class probabilities (None if the model has no ``predict_proba``).
     onset, apex, offset : int
-        Frame indices in the video: the reference (neutral) frame, the spotted
-        apex, the end of the spotting window.
+        Frame indices in the video: the reference (neutral) frame, the apex, the
+        end of the apex search (or of the spotted interval).
     n_frames : int
+        Frames of the whole video.
     fps : float or None
+        Frame rate (None when unknown, e.g. a folder of frames).
     onset_frame, apex_frame : ndarray
         The face crops of the onset and apex frames.
     flow : ndarray of shape (height, width, 2)
         TV-L1 optical flow from the onset crop to the apex crop (for display).
     spot_scores : ndarray
-        Apex-spotting scores of the frames ``onset..offset``.
+        Apex-spotting scores of the frames ``onset..offset`` (empty when the apex
+        was given).
     model_input : Clip
         The two-frame clip given to the model.
+    apex_given : bool
+        The apex was given by the user (not spotted).
+    head_motion : float
+        Rigid part of ``flow``, in crop pixels (:func:`head_motion`).
+    local_motion : float
+        What the rigid part leaves, in crop pixels.
+    kind : str or None
+        ``"micro"`` or ``"macro"`` for a spotted interval (None for one clip).
+    score : float or None
+        The spotter's score of a spotted interval.
+    warnings : list of str
+        What the user must know to read the answer (a synthetic-data model, head
+        motion).
+    trained_on : str or None
+        The model's training data, as saved with it.
     """
 
     source: str
@@ -227,6 +358,19 @@ class VideoPrediction:
     flow: np.ndarray = field(repr=False)
     spot_scores: np.ndarray = field(repr=False)
     model_input: Any = field(repr=False)
+    apex_given: bool = False
+    head_motion: float = 0.0
+    local_motion: float = 0.0
+    kind: str | None = None
+    score: float | None = None
+    warnings: list = field(default_factory=list)
+    trained_on: str | None = None
+
+    @property
+    def is_head_motion(self) -> bool:
+        """The onset -> apex motion is mostly rigid head motion."""
+        return (self.head_motion >= HEAD_MOTION_PX
+                and self.head_motion > self.local_motion)
 
     def probabilities(self) -> dict | None:
         """``{class: probability}`` or None."""
@@ -234,18 +378,213 @@ class VideoPrediction:
             return None
         return {_plain(c): float(p) for c, p in zip(self.classes, self.proba)}
 
+    def times(self) -> dict | None:
+        """``{"onset": s, "apex": s, "offset": s}`` (None without fps)."""
+        if not self.fps:
+            return None
+        return {k: round(getattr(self, k) / self.fps, 4)
+                for k in ("onset", "apex", "offset")}
+
     def to_dict(self) -> dict:
         """JSON-able summary."""
-        return {"source": self.source, "label": _plain(self.label),
-                "probabilities": self.probabilities(), "onset": self.onset,
-                "apex": self.apex, "offset": self.offset,
-                "n_frames": self.n_frames, "fps": self.fps}
+        out = {"source": self.source, "label": _plain(self.label),
+               "probabilities": self.probabilities(), "onset": self.onset,
+               "apex": self.apex, "offset": self.offset,
+               "apex_given": self.apex_given, "times_s": self.times(),
+               "n_frames": self.n_frames, "fps": self.fps,
+               "head_motion_px": round(self.head_motion, 3),
+               "local_motion_px": round(self.local_motion, 3),
+               "head_motion": bool(self.is_head_motion)}
+        if self.kind is not None:
+            out["kind"] = self.kind
+            out["score"] = self.score
+        out["warnings"] = list(self.warnings)
+        out["trained_on"] = self.trained_on
+        out["synthetic_model"] = any("synthetic" in w for w in self.warnings)
+        return out
 
 
+@dataclass
+class LongVideoPrediction:
+    """What :func:`predict_long_video` found in a long video.
+
+    Attributes
+    ----------
+    source : str
+        The video file or frame folder.
+    n_frames : int
+        Frames of the video.
+    fps : float
+        Frame rate.
+    intervals : list of VideoPrediction
+        One per spotted interval, in time order, each with ``kind``, ``score``,
+        the head-motion measure, the predicted class and probabilities.
+    scores : ndarray of shape (n_frames,)
+        The spotter's motion score of every frame (its contrasted score, the one
+        it thresholds; NaN on frames after the face was lost).
+    analysed : tuple of (int, int)
+        First and last frame the spotter saw (the face is followed on them).
+    face_lost_at : int or None
+        First checked frame without a face (frames from there on are not
+        analysed), None when the face stays.
+    classes : ndarray or None
+        The model's classes.
+    warnings : list of str
+        What the user must know to read the answer.
+    trained_on : str or None
+        The model's training data, as saved with it.
+    spotter : str
+        The spotter, as its repr.
+    threshold : float or None
+        The spotter's threshold on ``scores`` (None when it gives none).
+    """
+
+    source: str
+    n_frames: int
+    fps: float
+    intervals: list
+    scores: np.ndarray = field(repr=False)
+    analysed: tuple
+    face_lost_at: int | None
+    classes: np.ndarray | None
+    warnings: list = field(default_factory=list)
+    trained_on: str | None = None
+    spotter: str = ""
+    threshold: float | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-able summary."""
+        return {"source": self.source, "mode": "long video",
+                "n_frames": self.n_frames, "fps": self.fps,
+                "duration_s": round(self.n_frames / self.fps, 3),
+                "analysed_frames": list(self.analysed),
+                "face_lost_at": self.face_lost_at, "spotter": self.spotter,
+                "n_intervals": len(self.intervals),
+                "intervals": [iv.to_dict() for iv in self.intervals],
+                "warnings": list(self.warnings), "trained_on": self.trained_on,
+                "synthetic_model": any("synthetic" in w for w in self.warnings)}
+
+
+# --------------------------------------------------------------------------------------
+# shared steps
+# --------------------------------------------------------------------------------------
+def _frame_shape(model, frame_shape, metadata):
+    shape = tuple(frame_shape) if frame_shape is not None \
+        else model_frame_shape(model, metadata)
+    if shape is None:
+        raise ValueError(
+            "Cannot tell the face-crop size the model expects (no 'frame_shape' "
+            "metadata and no pipeline step with frame_shape_); pass it "
+            "(skmer predict --face-size).")
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3) \
+            or min(shape[:2]) < 8:
+        raise ValueError(f"frame_shape must be (height, width) or (height, width, 3) "
+                         f"with sides >= 8; got {shape}.")
+    return shape
+
+
+def _read_video(source, color, fps):
+    from skmer.datasets import read_frames
+
+    source = Path(source)
+    if not source.exists():
+        raise FileNotFoundError(f"Video {str(source)!r} does not exist.")
+    frames = read_frames(source, color=color)
+    n = len(frames)
+    if fps is not None:
+        if isinstance(fps, bool) or not np.isfinite(fps) or fps <= 0:
+            raise ValueError(f"fps must be a positive number; got {fps!r}.")
+        fps = float(fps)
+    elif source.is_file():
+        fps = video_fps(source)
+    if n < 2:
+        raise ValueError(f"Video {str(source)!r} has {n} frame; at least 2 (onset "
+                         "and apex) are needed.")
+    if fps is not None and n / fps < MIN_DURATION:
+        raise ValueError(
+            f"Video {str(source)!r} lasts {n / fps:.3f} s ({n} frames at {fps:g} "
+            f"fps), shorter than a micro-expression (the shortest last about "
+            f"{MIN_DURATION:g} s): it cannot hold one. Give a longer video (or the "
+            "right frame rate, --fps).")
+    return source, frames, fps
+
+
+def _cropper(shape, color, upsample, metadata, reference="onset"):
+    from skmer.preprocessing import FaceCropper
+
+    crop = dict(((metadata or {}).get("preprocessing") or {}).get("face_crop") or {})
+    params = {k: crop[k] for k in ("eye_distance", "margin", "interpolation")
+              if k in crop}
+    return FaceCropper(output_size=shape[:2], color=color, reference=reference,
+                       upsample=upsample, on_missing="raise", **params)
+
+
+def _no_face(source, frame, upsample, fps=None):
+    when = f" ({frame / fps:.2f} s)" if fps else ""
+    hint = ("try --upsample 1 for a small face" if upsample < 1 else
+            f"upsampling ({upsample}) did not help either: the face may be too "
+            "small, turned away or absent")
+    return NoFaceError(
+        f"no face found in {str(source)!r} on frame {frame}{when} (dlib HOG "
+        f"detector, upsample={upsample}). skmer predict needs a frontal face on "
+        f"the onset frame: choose another onset frame (--onset), or {hint}.")
+
+
+def _face_lost(frames, start, stop, fps, upsample, extra=()):
+    """First frame of ``[start, stop]`` checked without a face, or None.
+
+    Detection runs about five times a second of video (every frame when the rate
+    is unknown is too slow: every 5th frame then), plus on the frames ``extra``.
+    """
+    from skmer.preprocessing import detect_face
+
+    step = max(1, int(round(fps / 5.0))) if fps else 5
+    checked = sorted(set(range(start, stop + 1, step)) | {stop}
+                     | {int(i) for i in extra})
+    for i in checked:
+        if detect_face(frames[i], upsample=upsample) is None:
+            return i
+    return None
+
+
+def _classify(model, pair):
+    from skmer.datasets import ClipSequence
+
+    X = ClipSequence([pair])
+    label = np.asarray(model.predict(X))[0]
+    proba = classes = None
+    if hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(X), dtype=float)[0]
+        classes = getattr(model, "classes_", None)
+        classes = None if classes is None else np.asarray(classes)
+    return label, proba, classes
+
+
+def _pair(crop, onset, apex):
+    from skmer.datasets import Clip
+
+    return Clip(crop.frames[[onset, apex]], onset=0, apex=1,
+                landmarks=crop.landmarks, id=crop.id)
+
+
+def _head_warning(res):
+    if not res.is_head_motion:
+        return None
+    where = (f"frames {res.onset}->{res.apex}" if res.kind is None
+             else f"the interval at frame {res.apex}")
+    return (f"the motion of {where} is mostly head motion ({res.head_motion:.1f} px "
+            f"rigid vs {res.local_motion:.1f} px local in the face crop): the "
+            "answer describes the head moving, not a facial movement")
+
+
+# --------------------------------------------------------------------------------------
+# one clip
+# --------------------------------------------------------------------------------------
 def predict_video(model: Any, source: str | os.PathLike, *,
                   frame_shape: tuple[int, ...] | None = None,
-                  onset: int | None = None, offset: int | None = None,
-                  spotter: str = "diff", upsample: int = 0,
+                  onset: int | None = None, apex: int | None = None,
+                  offset: int | None = None, spotter: str = "diff",
+                  upsample: int = 0, fps: float | None = None,
                   metadata: dict | None = None) -> VideoPrediction:
     """Crop the face, spot the apex and classify the micro-expression of a video.
 
@@ -261,14 +600,20 @@ def predict_video(model: Any, source: str | os.PathLike, *,
         default :func:`model_frame_shape`.
     onset : int, default=None
         The neutral reference frame, on which the face is located (default 0).
+    apex : int, default=None
+        The apex frame; None spots it between ``onset`` and ``offset``.
     offset : int, default=None
         Last frame of the apex search (default the last frame).
     spotter : {"diff", "flow"}, default="diff"
         Apex spotting score, see :func:`~skmer.preprocessing.spot_apex`.
     upsample : int, default=0
         dlib detector upsampling (1 finds smaller faces, slower).
+    fps : float, default=None
+        Frame rate; default the video file's (unknown for a folder of frames).
     metadata : dict, default=None
-        Metadata saved with the model (for its ``frame_shape``).
+        Metadata saved with the model: its ``frame_shape``, the face-crop
+        parameters of its ``preprocessing`` and its training data (for the
+        warnings).
 
     Returns
     -------
@@ -277,41 +622,20 @@ def predict_video(model: Any, source: str | os.PathLike, *,
     Raises
     ------
     NoFaceError
-        No face on the onset frame.
+        No face on the onset frame, or the face is lost between onset and apex.
     ValueError
-        Unreadable video, bad indices, a model that gives no frame shape and none
-        given.
+        Unreadable or corrupt video, a video shorter than a micro-expression, bad
+        indices, a model that gives no frame shape and none given.
     FileNotFoundError
         No such video.
     """
-    from skmer.datasets import Clip, ClipSequence, read_frames
-    from skmer.preprocessing import (
-        FaceCropper,
-        KeyframeSelector,
-        optical_flow,
-        spot_apex,
-    )
+    from skmer.datasets import Clip
+    from skmer.preprocessing import optical_flow, spot_apex
 
-    shape = tuple(frame_shape) if frame_shape is not None \
-        else model_frame_shape(model, metadata)
-    if shape is None:
-        raise ValueError(
-            "Cannot tell the face-crop size the model expects (no 'frame_shape' "
-            "metadata and no pipeline step with frame_shape_); pass it "
-            "(skmer predict --face-size).")
-    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3) \
-            or min(shape[:2]) < 8:
-        raise ValueError(f"frame_shape must be (height, width) or (height, width, 3) "
-                         f"with sides >= 8; got {shape}.")
+    shape = _frame_shape(model, frame_shape, metadata)
     color = "rgb" if len(shape) == 3 else "grey"
-    source = Path(source)
-    if not source.exists():
-        raise FileNotFoundError(f"Video {str(source)!r} does not exist.")
-    frames = read_frames(source, color=color)
+    source, frames, fps = _read_video(source, color, fps)
     n = len(frames)
-    if n < 2:
-        raise ValueError(f"Video {str(source)!r} has {n} frame; at least 2 (onset "
-                         "and apex) are needed.")
     # negative indices count from the video's last frame, as in Python
     onset = (0 if onset is None
              else _check_index(onset, "onset", n, allow_negative=True))
@@ -319,45 +643,208 @@ def predict_video(model: Any, source: str | os.PathLike, *,
               else _check_index(offset, "offset", n, allow_negative=True))
     if offset <= onset:
         raise ValueError(f"offset ({offset}) must come after onset ({onset}).")
-    fps = video_fps(source) if source.is_file() else None
+    if apex is not None:
+        apex = _check_index(apex, "apex", n, allow_negative=True)
+        if not onset < apex <= offset:
+            raise ValueError(f"apex ({apex}) must come after onset ({onset}) and "
+                             f"not after offset ({offset}).")
     clip = Clip(frames, onset=onset, offset=offset, fps=fps, id=source.name)
     logger.info("%s: %d frames of %s; locating the face on frame %d", source, n,
                 frames.shape[1:], onset)
-
-    cropper = FaceCropper(output_size=shape[:2], color=color, reference="onset",
-                          upsample=upsample, on_missing="raise")
     try:
-        cropped = cropper.fit_transform([clip])
+        cropped = _cropper(shape, color, upsample, metadata).fit_transform([clip])
     except ValueError as exc:
         if "no face found" not in str(exc):
             raise
-        raise NoFaceError(
-            f"no face found in {str(source)!r} (frame {onset}, dlib HOG detector, "
-            f"upsample={upsample}). skmer predict needs a face on the onset frame: "
-            "choose another onset frame (--onset) or try --upsample 1 for a small "
-            "face.") from None
+        raise _no_face(source, onset, upsample, fps) from None
     crop = cropped[0]
-    selector = KeyframeSelector(mode="onset-apex", apex="spotted", spotter=spotter)
-    pair = selector.fit_transform(cropped)
-    # the same spotting call as the selector's, for the apex index and the scores
-    apex, scores = spot_apex(crop.frames, onset=onset, offset=offset,
-                             landmarks=crop.landmarks, method=spotter,
-                             return_scores=True)
-    if not np.array_equal(pair[0].frames[1], crop.frames[apex]):
-        logger.warning("apex spotting disagrees with KeyframeSelector")
-    logger.info("apex spotted at frame %d (onset %d, offset %d)", apex, onset,
-                offset)
+    if apex is None:
+        apex, scores = spot_apex(crop.frames, onset=onset, offset=offset,
+                                 landmarks=crop.landmarks, method=spotter,
+                                 return_scores=True)
+        apex = int(apex)
+        logger.info("apex spotted at frame %d (onset %d, offset %d)", apex, onset,
+                    offset)
+    else:
+        scores = np.zeros(0)
+    # one transform, located on the onset frame, crops every frame: a face that
+    # leaves the picture would silently give a crop of the background
+    lost = _face_lost(frames, onset, apex, fps, upsample, extra=(apex,))
+    if lost is not None:
+        when = f" ({lost / fps:.2f} s)" if fps else ""
+        raise NoFaceError(
+            f"the face is lost in {str(source)!r}: found on the onset frame "
+            f"{onset}, but not on frame {lost}{when}, before or at the apex "
+            f"({apex}). Give an apex and offset before the face leaves "
+            f"(--apex/--offset < {lost}), or cut the video.")
 
-    X = ClipSequence([pair[0]])
-    label = np.asarray(model.predict(X))[0]
-    proba = classes = None
-    if hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(X), dtype=float)[0]
-        classes = getattr(model, "classes_", None)
-        classes = None if classes is None else np.asarray(classes)
+    pair = _pair(crop, onset, apex)
+    label, proba, classes = _classify(model, pair)
     flow = optical_flow(crop.frames[onset], crop.frames[apex], method="tvl1")
-    return VideoPrediction(
+    rigid, local = head_motion(flow)
+    res = VideoPrediction(
         source=str(source), label=label, classes=classes, proba=proba,
-        onset=onset, apex=int(apex), offset=offset, n_frames=n, fps=fps,
+        onset=onset, apex=apex, offset=offset, n_frames=n, fps=fps,
         onset_frame=crop.frames[onset], apex_frame=crop.frames[apex], flow=flow,
-        spot_scores=scores, model_input=pair[0])
+        spot_scores=scores, model_input=pair, apex_given=not scores.size,
+        head_motion=rigid, local_motion=local,
+        warnings=model_warnings(metadata),
+        trained_on=(metadata or {}).get("trained_on"))
+    warning = _head_warning(res)
+    if warning:
+        res.warnings.append(warning)
+    return res
+
+
+# --------------------------------------------------------------------------------------
+# a long video
+# --------------------------------------------------------------------------------------
+def _default_spotter():
+    from skmer.spotting import MicroExpressionSpotter
+
+    return MicroExpressionSpotter()
+
+
+def _run_spotter(spotter, frames, fps):
+    """``(intervals, scores, threshold)`` of the spotter on the video's frames."""
+    if hasattr(spotter, "spot"):
+        intervals, out = spotter.spot(frames, fps=fps, return_scores=True)
+        # the contrasted score is what the spotter thresholds into intervals
+        scores = out.get("contrast", out.get("score")) if hasattr(out, "get") \
+            else out
+        threshold = out.get("threshold") if hasattr(out, "get") else None
+    else:  # a plain callable: (frames, fps) -> (intervals, scores)
+        intervals, scores = spotter(frames, fps)
+        threshold = None
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape != (len(frames),):
+        raise ValueError(f"the spotter gave {scores.shape} scores for a video of "
+                         f"{len(frames)} frames.")
+    threshold = None if threshold is None else float(threshold)
+    return sorted(intervals, key=lambda iv: iv.onset), scores, threshold
+
+
+def predict_long_video(model: Any, source: str | os.PathLike, *,
+                       spotter: Any = None, fps: float | None = None,
+                       frame_shape: tuple[int, ...] | None = None,
+                       upsample: int = 0,
+                       metadata: dict | None = None) -> LongVideoPrediction:
+    """Spot the movements of a long video and classify each of them.
+
+    The face is located on the first frame and followed (a detection about five
+    times a second); from the first frame where it is missing on, nothing is
+    analysed (a warning says where).  Every frame until then is cropped with the
+    transform located on the first frame, the spotter finds the intervals of
+    facial movement on the crops, and the ``[onset, apex]`` pair of every interval
+    goes to the model.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model following the contract of this module.
+    source : str or path-like
+        A video file OpenCV decodes or a folder of frames.
+    spotter : object, default=None
+        The spotter: an object with ``spot(frames, fps=, return_scores=True)``
+        returning ``(intervals, scores)`` (intervals with ``onset``, ``apex``,
+        ``offset``, ``score`` and ``kind``; scores a mapping with the per-frame
+        ``"contrast"`` or ``"score"`` and the ``"threshold"``), such as
+        :class:`skmer.spotting.MicroExpressionSpotter` (the default, with its
+        defaults; it crops the face itself), or a callable
+        ``(frames, fps) -> (intervals, scores)`` with one score per frame.
+    fps : float, default=None
+        Frame rate; default the video file's.  Required for a folder of frames:
+        the spotting window and the micro/macro rule are in seconds.
+    frame_shape : tuple of int, default=None
+        Face-crop size; default :func:`model_frame_shape`.
+    upsample : int, default=0
+        dlib detector upsampling.
+    metadata : dict, default=None
+        Metadata saved with the model.
+
+    Returns
+    -------
+    result : LongVideoPrediction
+
+    Raises
+    ------
+    NoFaceError
+        No face on the first frame.
+    ValueError
+        Unknown frame rate, unreadable or corrupt video, a video shorter than a
+        micro-expression, a face followed on too few frames to spot anything.
+    FileNotFoundError
+        No such video.
+    """
+    from skmer.datasets import Clip
+    from skmer.preprocessing import optical_flow
+
+    shape = _frame_shape(model, frame_shape, metadata)
+    color = "rgb" if len(shape) == 3 else "grey"
+    source, frames, fps = _read_video(source, color, fps)
+    if fps is None:
+        raise ValueError(
+            f"The frame rate of {str(source)!r} is unknown (a folder of frames, or a "
+            "video file without one): spotting needs it, as a micro-expression is "
+            "defined by its duration. Give it (skmer predict --fps 30), or give "
+            "--onset to predict one clip.")
+    n = len(frames)
+    try:
+        cropped = _cropper(shape, color, upsample, metadata).fit_transform(
+            [Clip(frames, onset=0, fps=fps, id=source.name)])
+    except ValueError as exc:
+        if "no face found" not in str(exc):
+            raise
+        raise _no_face(source, 0, upsample, fps) from None
+    lost = _face_lost(frames, 0, n - 1, fps, upsample)
+    warnings = model_warnings(metadata)
+    stop = n - 1 if lost is None else lost - 1
+    if lost is not None:
+        warnings.append(
+            f"the face is lost at frame {lost} ({lost / fps:.2f} s): frames {lost}.."
+            f"{n - 1} are not analysed")
+    crop = cropped[0]
+    spotter = _default_spotter() if spotter is None else spotter
+    try:
+        # the spotter crops the face itself (at the scale it needs)
+        intervals, part, threshold = _run_spotter(spotter, frames[:stop + 1], fps)
+    except ValueError as exc:
+        if lost is None:
+            raise
+        raise ValueError(
+            f"the face of {str(source)!r} is followed on frames 0..{stop} only (lost "
+            f"at frame {lost}, {lost / fps:.2f} s): too short to spot in ({exc})"
+        ) from None
+    scores = np.full(n, np.nan)
+    scores[:stop + 1] = part
+
+    results = []
+    for iv in intervals:
+        onset, apex, offset = int(iv.onset), int(iv.apex), int(iv.offset)
+        # the model's reference frame: the interval's onset, or the frame before a
+        # movement that peaks on its first frame
+        ref = onset if onset < apex else max(0, apex - 1)
+        if ref == apex:
+            ref = min(apex + 1, stop)
+        pair = _pair(crop, ref, apex)
+        label, proba, classes = _classify(model, pair)
+        flow = optical_flow(crop.frames[ref], crop.frames[apex], method="tvl1")
+        rigid, local = head_motion(flow)
+        res = VideoPrediction(
+            source=str(source), label=label, classes=classes, proba=proba,
+            onset=onset, apex=apex, offset=offset, n_frames=n, fps=fps,
+            onset_frame=crop.frames[ref], apex_frame=crop.frames[apex],
+            flow=flow, spot_scores=part[onset:offset + 1], model_input=pair,
+            head_motion=rigid, local_motion=local, kind=str(iv.kind),
+            score=float(iv.score), trained_on=(metadata or {}).get("trained_on"))
+        warning = _head_warning(res)
+        if warning:
+            res.warnings.append(warning)
+        results.append(res)
+    classes = getattr(model, "classes_", None)
+    return LongVideoPrediction(
+        source=str(source), n_frames=n, fps=fps, intervals=results, scores=scores,
+        analysed=(0, stop), face_lost_at=lost, threshold=threshold,
+        classes=None if classes is None else np.asarray(classes),
+        warnings=warnings, trained_on=(metadata or {}).get("trained_on"),
+        spotter=repr(spotter))

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,3 +75,74 @@ def test_evaluate_recipe_on_flow_images(tmp_path, megc2019_dir):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["n_folds"] == 4 and report["summary"]["overall"]["n"] == len(subset)
     assert main(["evaluate", "--synthetic", "12", "--recipe", "megc2019"]) == 2
+
+
+@pytest.mark.parametrize("command", ["evaluate", "demo"])
+@pytest.mark.parametrize("value", ["-1", "0", "two"])
+def test_seeds_must_be_positive_before_any_loading(command, value, capsys,
+                                                   monkeypatch):
+    import skmer.datasets
+
+    def no_loading(*args, **kwargs):  # pragma: no cover - must not be reached
+        raise AssertionError("data loaded before --seeds was checked")
+
+    monkeypatch.setattr(skmer.datasets, "load_flow_images", no_loading)
+    monkeypatch.setattr(skmer.datasets, "make_micro_expressions", no_loading)
+    argv = [command, "--seeds", value]
+    if command == "evaluate":
+        argv += ["--flow-images", "/nonexistent"]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seeds: must be a positive integer" in err and value in err
+
+
+def test_flow_images_file_and_empty_folder(tmp_path, megc2019_dir, capsys):
+    labels = megc2019_dir / "labels_3class.csv"
+    for command in (["evaluate"], ["train", "--out", str(tmp_path / "m.joblib")]):
+        assert main([*command, "--flow-images", str(labels)]) == 2
+        err = capsys.readouterr().err
+        assert "labels_3class.csv' is a file" in err and "folder" in err
+        empty = tmp_path / "empty"
+        empty.mkdir(exist_ok=True)
+        assert main([*command, "--flow-images", str(empty), "--labels",
+                     str(labels)]) == 2
+        err = capsys.readouterr().err
+        assert "holds no PNG image" in err and "Labels CSV" not in err
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_train_exclude_subject_errors(tmp_path, megc2019_dir, capsys):
+    flow = str(megc2019_dir / "flow_uvos_28")
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--flow-images", flow, "--classifier", "svm",
+                 "--exclude-subject", "sub01", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--exclude-subject: no sample of ['sub01']" in err
+    assert "dataset-qualified" in err
+    assert main(["train", "--exclude-subject", "casme2/sub01", "--out",
+                 str(out)]) == 2
+    assert "selects subjects of --flow-images" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_train_recipe_on_flow_images(tmp_path, megc2019_dir, capsys):
+    """``--recipe megc2019`` saves a model that reads one onset-apex pair."""
+    from skmer.datasets import Clip
+    from skmer.io import model_info
+
+    labels = pd.read_csv(megc2019_dir / "labels_3class.csv", dtype=str)
+    labels[labels["dataset"] == "casme2"].to_csv(tmp_path / "l.csv", index=False)
+    out = tmp_path / "recipe.joblib"
+    assert main(["train", "--flow-images", str(megc2019_dir / "flow_uvos_28"),
+                 "--labels", str(tmp_path / "l.csv"), "--recipe", "megc2019",
+                 "--out", str(out)]) == 0
+    assert "recipe:megc2019 on 145 flow images" in capsys.readouterr().out
+    info = model_info(out)
+    assert info["metadata"]["classifier"] == "recipe:megc2019"
+    rng = np.random.default_rng(0)
+    pair = Clip(rng.integers(0, 256, (2, 128, 128), dtype=np.uint8), onset=0,
+                apex=1)
+    proba = info["model"].predict_proba([pair])
+    assert proba.shape == (1, 3) and proba.sum() == pytest.approx(1.0)
