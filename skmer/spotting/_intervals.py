@@ -9,11 +9,12 @@ turns such a score curve into intervals:
 2. *threshold* (MEGC baseline): ``T = mean(C) + p * (max(C) - mean(C))``, raised to
    ``min_score`` if that is larger; peaks of ``C`` above ``T``, at least ``k`` frames
    apart, are the apex candidates;
-3. *extent*: around each peak ``a``, the change of every frame relative to the
-   frame ``2k`` before ``a`` (LBP chi-squared distance, or flow magnitude); onset
-   and offset are where it falls below ``extent`` (0.15) of its height above the
-   noise floor (see :func:`_extent`); overlapping intervals are merged into the one
-   with the highest peak;
+3. *extent*: around each peak ``a``, the change at the apex's place (its blocks)
+   of every frame relative to the face interpolated between the frames ``2k``
+   before and after ``a``; onset and offset are where it falls below ``extent``
+   (0.15) of its height above the noise floor, with the window widened while the
+   movement has not come back (see :func:`_extent`); overlapping intervals are
+   merged into the one with the highest peak;
 4. *duration rule*: a run longer than ``max_duration`` seconds is a ``"macro"``
    movement.
 """
@@ -27,9 +28,8 @@ import numpy as np
 
 __all__ = ["SpottedInterval"]
 
-# Fraction of a peak's height (above the median score) that bounds its interval.
-# For a raised-cosine movement of duration D and the window k = D / 2 the run above a
-# quarter of the peak covers about the movement; see docs/spotting.md.
+# Fraction of a movement's height (above the noise floor) that bounds its interval:
+# 0.15 keeps about 3/4 of a raised-cosine movement (see docs/spotting.md).
 _EXTENT = 0.15
 
 
@@ -167,43 +167,45 @@ def contrast(s, k):
     return np.maximum(s - _neighbour_mean(s, k), 0.0)
 
 
-def _extent(distance, a, w, n_frames, extent):
-    """Onset and offset around apex ``a`` from distances to a frame ``w`` before it.
+def _extent(profile, a, k, n_frames, extent, max_doublings=3):
+    """Onset and offset of the movement whose apex is frame ``a``.
 
-    ``m(j) = distance(ref, j)`` with ``ref = a - w``; its height ``h`` is its maximum
-    over ``[ref, a]`` above its 25th percentile over ``[ref, a + w]`` (the
-    noise floor: a micro-movement fills at most half of that span).  The onset is the
-    first frame after the last one before ``a`` below ``floor + extent * h``; the
-    offset the last frame before the first one after ``a`` below it, searched up to
-    ``8 w`` frames after ``a`` (a movement that has not come back by then ends
-    there, and is macro).
+    ``profile(a, k, r1, r2)`` gives the change of frames ``r1..r2`` at the apex's
+    place relative to the face interpolated between frames ``r1`` and ``r2`` (so a
+    slow drift of the whole video cancels).  With ``r1, r2 = a -+ w`` (``w = 2k``),
+    onset and offset are the ends of the run of frames around ``a`` where the change
+    stays above ``floor + extent * (peak - floor)`` (``floor``: its 25th
+    percentile, the noise between still frames).  When the run reaches ``r1`` or
+    ``r2`` the movement has not come back within the window: ``w`` is doubled (at
+    most ``max_doublings`` times) and the run measured again, so a slow movement
+    is followed to its end.
     """
-    ref = max(a - w, 0)
-    stop = min(a + 8 * w, n_frames - 1)
-    near = np.arange(ref, min(a + w, n_frames - 1) + 1)
-    m = distance(ref, near)
-    floor = float(np.percentile(m, 25))
-    top = float(m[: a - ref + 1].max())
-    level = floor + extent * (top - floor)
-    onset = a
-    while onset > ref and m[onset - 1 - ref] >= level:
-        onset -= 1
-    offset = a
-    while offset < near[-1] and m[offset + 1 - ref] >= level:
-        offset += 1
-    if offset == near[-1] and offset < stop:
-        far = np.arange(offset + 1, stop + 1)
-        below = np.flatnonzero(distance(ref, far) < level)
-        offset = int(far[below[0]] - 1) if len(below) else stop
-    return int(onset), int(offset)
+    w = 2 * k
+    for attempt in range(max_doublings + 1):
+        r1, r2 = max(a - w, 0), min(a + w, n_frames - 1)
+        m = np.asarray(profile(a, k, r1, r2), dtype=np.float64)
+        floor = float(np.percentile(m, 25))
+        peak = float(m[max(a - r1 - k // 2, 0):a - r1 + k // 2 + 1].max())
+        level = floor + extent * (peak - floor)
+        i = j = a - r1
+        while i > 0 and m[i - 1] >= level:
+            i -= 1
+        while j < len(m) - 1 and m[j + 1] >= level:
+            j += 1
+        open_left = i <= 1 and r1 > 0
+        open_right = j >= len(m) - 2 and r2 < n_frames - 1
+        if not (open_left or open_right):
+            break
+        w *= 2
+    return int(r1 + i), int(r1 + j)
 
 
-def scores_to_intervals(s, k, distance, *, fps, p, min_score, max_duration,
+def scores_to_intervals(s, k, profile, *, fps, p, min_score, max_duration,
                         keep_macro, extent=_EXTENT):
     """Intervals of a score curve ``s`` (see the module docstring).
 
-    ``distance(ref, frames)`` gives the change of each of ``frames`` relative to
-    frame ``ref`` (the extent of a movement, :func:`_extent`).
+    ``profile(a, k, r1, r2)`` measures the movement at apex ``a`` on frames
+    ``r1..r2`` (its extent, :func:`_extent`).
     """
     from scipy.signal import find_peaks
 
@@ -219,10 +221,9 @@ def scores_to_intervals(s, k, distance, *, fps, p, min_score, max_duration,
     peaks, _ = find_peaks(np.concatenate([[-np.inf], c, [-np.inf]]),
                           height=max(thr, np.finfo(float).tiny), distance=k)
     peaks = peaks - 1
-    w = 2 * k
     runs = {}
     for a in peaks:
-        key = _extent(distance, int(a), w, n, extent)
+        key = _extent(profile, int(a), k, n, extent)
         if key not in runs or c[a] > c[runs[key]]:
             runs[key] = int(a)
     # overlapping intervals are one movement: keep the highest peak's

@@ -138,29 +138,30 @@ def _mdmd_blocks(f1, f2, rows, cols):
 
 
 def _steady(flow):
-    """Remove the flow's median (the rigid translation of the whole face)."""
-    return flow - np.median(flow.reshape(-1, 2), axis=0)
+    """Remove the affine flow fitted to the whole frame (rigid head motion).
+
+    A least-squares fit ``u = a0 + a1 x + a2 y``, ``v = b0 + b1 x + b2 y`` over every
+    pixel of the face crop takes out translation, in-plane rotation and scaling of
+    the head to first order; a local facial movement covers too little of the face
+    to move the fit much.
+    """
+    h, w = flow.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w]
+    design = np.stack([np.ones(h * w), (xs.ravel() - w / 2) / w,
+                       (ys.ravel() - h / 2) / h], axis=1)
+    target = flow.reshape(-1, 2).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return (target - design @ coef).reshape(flow.shape).astype(np.float32)
 
 
 def mdmd_scores(frames, k, *, n_blocks=(6, 6), block_mask=None, method="dis"):
     """MDMD score of every frame (see the module docstring), in pixels.
 
-    Each flow has its median over the frame removed first (a rigid translation of
-    the whole face is not a facial movement).  At the ends, the missing frame ``i - k``
+    Each flow has the affine flow fitted to the whole face removed first (rigid
+    head motion is not a facial movement).  At the ends, the missing frame ``i - k``
     (``i + k``) is replaced by frame 0 (the last frame).
     """
     return MDMDScorer(frames, n_blocks, block_mask, method).scores(k)
-
-def _top_third_blocks(values, rows, cols, mask):
-    """Top-third mean per block of a per-pixel map, then over the masked blocks."""
-    out = np.empty(len(rows) * len(cols))
-    b = 0
-    for r0, r1 in rows:
-        for c0, c1 in cols:
-            out[b] = _top_third_mean(values[r0:r1, c0:c1].ravel())
-            b += 1
-    return _top_third_mean(out[mask])
-
 
 class LBPScorer:
     """LBP block histograms of a grey face video: scores and frame distances."""
@@ -180,10 +181,21 @@ class LBPScorer:
                        np.where(has_b, hist[before], hist[after]))
         return _top_third_mean(_chi2(hist, ref), axis=1)
 
-    def distance(self, ref, frames):
-        """Top-third chi-squared block distance of each of ``frames`` to ``ref``."""
-        d = _chi2(self.hist[list(frames)], self.hist[ref][None])
-        return _top_third_mean(d, axis=1)
+    def profile(self, a, k, ref1, ref2):
+        """Change of frames ``ref1..ref2`` in the apex's blocks, drift removed.
+
+        The three blocks that change most at apex ``a`` are compared, frame by
+        frame, with the histogram interpolated linearly in time between frames
+        ``ref1`` and ``ref2`` (chi-squared distance, mean over the three blocks).
+        """
+        hist = self.hist
+        t = len(hist)
+        ref = (hist[max(a - k, 0)] + hist[min(a + k, t - 1)]) / 2.0
+        blocks = np.argsort(_chi2(hist[a], ref))[-3:]
+        frames = np.arange(ref1, ref2 + 1)
+        lam = ((frames - ref1) / max(ref2 - ref1, 1))[:, None, None]
+        line = (1 - lam) * hist[ref1][blocks] + lam * hist[ref2][blocks]
+        return _chi2(hist[frames][:, blocks], line).mean(axis=1)
 
 
 class MDMDScorer:
@@ -215,11 +227,31 @@ class MDMDScorer:
             s[i] = _top_third_mean(blocks[self.mask])
         return s
 
-    def distance(self, ref, frames):
-        """Top-third flow magnitude (pixels) from ``ref`` to each of ``frames``."""
+    def profile(self, a, k, ref1, ref2):
+        """Displacement of frames ``ref1..ref2`` in the apex's block, drift removed.
+
+        The block with the largest MDMD value at apex ``a`` and the direction of its
+        movement (the mean flow from frame ``a - k`` to ``a`` there) are found; each
+        frame ``j`` is compared with the face interpolated linearly in time between
+        frames ``ref1`` and ``ref2`` (the blend of the flows from ``j`` to both), and
+        the block's mean displacement along the movement's direction is returned
+        (pixels, signed: positive while the face is moved as at the apex).
+        """
+        t = len(self.frames)
+        head, tail = max(a - k, 0), min(a + k, t - 1)
+        rising = self._flow(head, a)
+        blocks = _mdmd_blocks(rising, self._flow(head, tail), self.rows, self.cols)
+        blocks[~self.mask] = -np.inf
+        b = int(np.argmax(blocks))
+        r0, r1 = self.rows[b // len(self.cols)]
+        c0, c1 = self.cols[b % len(self.cols)]
+        direction = rising[r0:r1, c0:c1].reshape(-1, 2).mean(axis=0)
+        norm = np.hypot(*direction)
+        direction = direction / norm if norm > 0 else np.array([0.0, 1.0])
         out = []
-        for j in frames:
-            f = self._flow(ref, j)
-            out.append(_top_third_blocks(np.hypot(f[..., 0], f[..., 1]), self.rows,
-                                         self.cols, self.mask))
+        for j in range(ref1, ref2 + 1):
+            lam = (j - ref1) / max(ref2 - ref1, 1)
+            blend = ((1 - lam) * self._flow(j, ref1)[r0:r1, c0:c1]
+                     + lam * self._flow(j, ref2)[r0:r1, c0:c1])
+            out.append(-float(blend.reshape(-1, 2).mean(axis=0) @ direction))
         return np.array(out)

@@ -269,7 +269,7 @@ class MicroExpressionSpotter(BaseEstimator):
             scorer = MDMDScorer(grey8, blocks, mask, self.flow_method)
         s = scorer.scores(k)
         intervals, c, thr = scores_to_intervals(
-            s, k, scorer.distance, fps=fps, p=self.p, min_score=self.min_score,
+            s, k, scorer.profile, fps=fps, p=self.p, min_score=self.min_score,
             max_duration=self.max_duration, keep_macro=self.keep_macro)
         if return_scores:
             return intervals, Bunch(score=s, contrast=c, threshold=thr, k=k)
