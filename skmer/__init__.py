@@ -19,6 +19,8 @@ models
     Networks (torch modules and skorch classifiers); imports torch lazily.
 io
     Saving and loading fitted models (:func:`~skmer.io.save_model`).
+spotting
+    Micro-expression intervals in long videos (LBP feature difference, MDMD flow).
 predict
     The micro-expression of a user's own video with a saved model.
 plotting

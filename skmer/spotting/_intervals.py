@@ -240,8 +240,16 @@ def scores_to_intervals(s, k, profile, *, fps, p, min_score, max_duration,
     return out, c, thr
 
 
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)) \
-            or value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
-    return int(value)
+def _check_blocks(n_blocks):
+    """``n_blocks`` (an int or a pair of ints >= 1) as a ``(rows, cols)`` tuple."""
+    pair = (n_blocks, n_blocks) if isinstance(n_blocks, (Integral, np.integer)) \
+        else n_blocks
+    try:
+        rows, cols = pair
+    except (TypeError, ValueError):
+        rows = cols = None
+    if any(isinstance(v, bool) or not isinstance(v, (Integral, np.integer)) or v < 1
+           for v in (rows, cols)):
+        raise ValueError("n_blocks must be an int or a (rows, cols) pair of ints >= "
+                         f"1; got {n_blocks!r}.")
+    return int(rows), int(cols)

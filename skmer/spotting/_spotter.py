@@ -9,9 +9,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch
 
 from skmer._core import Clip
-from skmer.features._kernels import _pair
 from skmer.preprocessing import crop_face, face_landmarks
 from skmer.spotting._intervals import (
+    _check_blocks,
     _check_fps,
     _check_length,
     _check_video,
@@ -24,7 +24,7 @@ from skmer.spotting._scores import (
     MDMDScorer,
     region_block_mask,
 )
-from skmer.utils._compat import Interval, StrOptions, _fit_context
+from skmer.utils._compat import Interval, StrOptions, _fit_context, check_is_fitted
 
 __all__ = ["MicroExpressionSpotter"]
 
@@ -58,9 +58,11 @@ class MicroExpressionSpotter(BaseEstimator):
     become intervals ``(onset, apex, offset, score)``: see
     :mod:`skmer.spotting` and the *Spotting* topic page for the rule.
 
-    ``fit`` only checks the parameters: nothing is learned (the threshold is relative
-    to each video's own scores, as in the MEGC baselines, with an optional absolute
-    floor ``min_score``).  :meth:`spot` works on an unfitted spotter as well.
+    ``fit`` only checks the parameters (and the videos, when given): nothing is
+    learned, the threshold is relative to each video's own scores, as in the MEGC
+    baselines, with an optional absolute floor ``min_score``.  :meth:`predict`
+    needs a fitted spotter, as every scikit-learn estimator; :meth:`spot` (one
+    video) works on an unfitted one as well.
 
     Parameters
     ----------
@@ -104,6 +106,11 @@ class MicroExpressionSpotter(BaseEstimator):
         drops them.
     upsample : int, default=0
         dlib detector upsampling (1 finds smaller faces).
+
+    Attributes
+    ----------
+    n_blocks_ : tuple of int
+        The block grid ``(rows, cols)``, checked.
 
     See Also
     --------
@@ -167,7 +174,7 @@ class MicroExpressionSpotter(BaseEstimator):
 
     def _check_params(self):
         self._validate_params()
-        blocks = _pair(self.n_blocks, "n_blocks")
+        blocks = _check_blocks(self.n_blocks)
         bad = [r for r in self.regions if r not in REGION_POINTS]
         if bad or not self.regions:
             raise ValueError(
@@ -177,26 +184,29 @@ class MicroExpressionSpotter(BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
-        """Check the parameters (nothing is learned).
+        """Check the parameters, and the videos when given (nothing is learned).
 
         Parameters
         ----------
-        X : ignored
-            Accepted for scikit-learn compatibility.
-        y : ignored
-            Accepted for scikit-learn compatibility.
+        X : sequence of Clip or ndarray, default=None
+            Videos, only checked (shape, dtype, finite pixels).
+        y : None
+            Ignored.
 
         Returns
         -------
         self : object
             The spotter.
         """
-        self._check_params()
+        self.n_blocks_ = self._check_params()
+        if X is not None:
+            videos = list(X)
+            if not videos:
+                raise ValueError("MicroExpressionSpotter.fit: X holds no video.")
+            for i, video in enumerate(videos):
+                frames = video.frames if isinstance(video, Clip) else video
+                _check_video(frames, f"MicroExpressionSpotter.fit: video {i}")
         return self
-
-    def __sklearn_is_fitted__(self):
-        # stateless: the threshold is relative to each video's own scores
-        return True
 
     def _face_frames(self, video, where):
         """Grey face frames in [0, 255] and the landmarks in their coordinates."""
@@ -288,14 +298,17 @@ class MicroExpressionSpotter(BaseEstimator):
 
         Returns
         -------
-        intervals : list of list of SpottedInterval
-            One list per video.
+        intervals : ndarray of shape (n_videos,), dtype object
+            One list of :class:`SpottedInterval` per video.
         """
+        check_is_fitted(self)
         if isinstance(X, np.ndarray) and X.dtype != object:
             raise ValueError(
                 "predict takes a sequence of videos; for one video array use "
                 "spot(video, fps=...) or predict([video], fps=...).")
         videos = list(X)
+        if not videos:
+            raise ValueError("MicroExpressionSpotter.predict: X holds no video.")
         if fps is None or np.ndim(fps) == 0:
             rates = [fps] * len(videos)
         else:
@@ -303,4 +316,7 @@ class MicroExpressionSpotter(BaseEstimator):
             if len(rates) != len(videos):
                 raise ValueError(f"fps has {len(rates)} values for {len(videos)} "
                                  "videos; give one value or one per video.")
-        return [self.spot(v, fps=r) for v, r in zip(videos, rates)]
+        out = np.empty(len(videos), dtype=object)
+        for i, (video, rate) in enumerate(zip(videos, rates)):
+            out[i] = self.spot(video, fps=rate)
+        return out

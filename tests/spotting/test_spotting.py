@@ -201,7 +201,7 @@ def test_spot_returns_scores_and_predict_takes_several_videos(injected):
     assert scores.score.shape == (len(out),) and scores.k == 8
     assert scores.contrast.argmax() == intervals[0].apex
     both = spotter.predict([out, out[:60]], fps=[FPS, FPS])
-    assert both[0] == intervals and both[1] == []
+    assert both.shape == (2,) and both[0] == intervals and both[1] == []
 
 
 def test_clip_fps_is_used():
