@@ -184,11 +184,11 @@ def _label_text(result):
     return text
 
 
-def _warning_text(warnings, width=150):
+def _warning_lines(warnings, width=150):
     import textwrap
 
-    return "\n".join(textwrap.shorten("warning: " + w, width=width)
-                     for w in warnings)
+    return [line for w in warnings
+            for line in textwrap.wrap("warning: " + w, width=width)]
 
 
 def _save(fig, path, dpi):
@@ -228,16 +228,17 @@ def plot_prediction(result: VideoPrediction, path: str | os.PathLike | None = No
 
     has_proba = result.probabilities() is not None
     ncols = 4 if has_proba else 3
-    warnings = list(getattr(result, "warnings", []) or [])
-    top = 3.4 + 0.25 * len(warnings)
+    lines = _warning_lines(getattr(result, "warnings", []) or [], 40 * ncols)
+    top = 3.4 + 0.2 * len(lines)
     fig, axes = plt.subplots(1, ncols, figsize=(3.0 * ncols, top))
     _draw_panels(axes, result)
     fig.suptitle(f"{_label_text(result)}    [{Path(result.source).name}]",
                  fontsize=11, fontweight="bold")
-    if warnings:
-        fig.text(0.5, 1 - 0.45 / top, _warning_text(warnings, 40 * ncols),
-                 ha="center", va="top", fontsize=7.5, color="tab:red")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 * len(warnings) / top))
+    if lines:
+        fig.text(0.5, 1 - 0.42 / top, "\n".join(lines), ha="center", va="top",
+                 fontsize=7.5, color="tab:red")
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.1 + 0.17 * len(lines)) * bool(lines)
+                           / top))
     return _save(fig, path, dpi)
 
 
@@ -308,8 +309,8 @@ def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
                Patch(color="tab:gray", alpha=0.3, label="macro interval"),
                Patch(facecolor="white", edgecolor="black", hatch="///",
                      label="head motion")]
-    ax.legend(handles=handles, fontsize=7, loc="upper right", ncols=5,
-              framealpha=0.8)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", ncols=5,
+              bbox_to_anchor=(0.5, -0.3), frameon=False)
     ax.set_title(f"{len(result.intervals)} interval(s) spotted in "
                  f"{result.n_frames / fps:.1f} s ({result.n_frames} frames at "
                  f"{fps:.3g} fps)", fontsize=9)
@@ -343,9 +344,9 @@ def plot_long_prediction(result: LongVideoPrediction,
     """
     import matplotlib.pyplot as plt
 
-    warnings = list(result.warnings)
+    lines = _warning_lines(result.warnings, 190)
     shown = _main_interval(result.intervals)
-    height = 3.0 + (3.2 if shown is not None else 0) + 0.25 * len(warnings)
+    height = 3.0 + (3.2 if shown is not None else 0) + 0.2 * len(lines)
     fig = plt.figure(figsize=(12, height))
     if shown is None:
         grid = fig.add_gridspec(1, 4)
@@ -362,10 +363,11 @@ def plot_long_prediction(result: LongVideoPrediction,
         head = f"interval {k} of {len(result.intervals)}: {_label_text(shown)}"
     fig.suptitle(f"{head}    [{Path(result.source).name}]", fontsize=11,
                  fontweight="bold")
-    if warnings:
-        fig.text(0.5, 1 - 0.45 / height, _warning_text(warnings), ha="center",
-                 va="top", fontsize=7.5, color="tab:red")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 * len(warnings) / height))
+    if lines:
+        fig.text(0.5, 1 - 0.42 / height, "\n".join(lines), ha="center", va="top",
+                 fontsize=7.5, color="tab:red")
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.1 + 0.17 * len(lines)) * bool(lines)
+                           / height))
     return _save(fig, path, dpi)
 
 
