@@ -30,7 +30,7 @@ def test_shapes_and_dtypes():
     for clip in X:
         assert isinstance(clip, Clip)
         assert not clip.is_lazy
-        assert clip.shape == (12, 48, 48)
+        assert clip.shape == (16, 112, 112)
         assert clip.dtype == np.uint8
     assert y.dtype.kind == "U" and groups.dtype.kind == "U"
 
@@ -82,7 +82,7 @@ def test_different_random_state_gives_different_data():
 
 def test_ragged_lengths():
     X, _, _ = make_micro_expressions(n_clips=40, n_subjects=4, n_frames=(5, 20),
-                                     random_state=0)
+                                     frame_shape=(48, 48), random_state=0)
     lengths = [clip.n_frames for clip in X]
     assert min(lengths) >= 5 and max(lengths) <= 20
     assert len(set(lengths)) > 5
@@ -186,7 +186,8 @@ def test_peak_flow_is_about_amplitude():
     # an independent measurement: Farneback flow between onset and apex
     X, _, _ = make_micro_expressions(n_clips=12, n_subjects=3, amplitude=2.0,
                                      frame_shape=(64, 64), noise=0.0,
-                                     random_state=0)
+                                     intensity=(0.8, 1.0), head_motion=0.0,
+                                     blinks=0.0, mixing=0.0, random_state=0)
     ratios = []
     for clip in X:
         flow = cv2.calcOpticalFlowFarneback(clip.frames[clip.onset],
@@ -224,7 +225,7 @@ def test_no_motion_outside_onset_offset():
         assert np.abs(f[clip.apex].astype(int) - neutral).max() > 5
     # with sensor noise: outside the expression, frames differ only by the noise
     X, _, _ = make_micro_expressions(n_clips=12, n_subjects=3, noise=2.0,
-                                     random_state=0)
+                                     head_motion=0.0, blinks=0.0, random_state=0)
     for clip in X:
         f = clip.frames.astype(float)
         still = [i for i in range(clip.n_frames)
@@ -238,7 +239,8 @@ def test_no_motion_outside_onset_offset():
 
 def test_zero_amplitude_is_still():
     X, _, _ = make_micro_expressions(n_clips=4, n_subjects=2, amplitude=0.0,
-                                     noise=0.0, random_state=0)
+                                     noise=0.0, head_motion=0.0, blinks=0.0,
+                                     random_state=0)
     for clip in X:
         assert np.all(clip.frames == clip.frames[0])
 
@@ -275,6 +277,16 @@ def test_subjects_differ_more_than_classes():
         ({"amplitude": np.nan}, "amplitude"),
         ({"noise": -1.0}, "noise"),
         ({"color": "yes"}, "color"),
+        ({"duration": (0.5, 0.2)}, "duration"),
+        ({"duration": (0.0, 0.5)}, "duration"),
+        ({"duration": 0.3}, "duration"),
+        ({"intensity": (0.5, 1.5)}, "intensity"),
+        ({"intensity": (-0.1, 1.0)}, "intensity"),
+        ({"flicker": -1.0}, "flicker"),
+        ({"head_motion": np.inf}, "head_motion"),
+        ({"blinks": 1.5}, "blinks"),
+        ({"style": -1.0}, "style"),
+        ({"mixing": 2.0}, "mixing"),
     ],
 )
 def test_bad_parameters(params, name):
@@ -282,13 +294,105 @@ def test_bad_parameters(params, name):
         make_micro_expressions(**params)
 
 
+# --------------------------------------------------------------------------------------
+# calibration of the defaults to real micro-expressions
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fps, n_frames", [(30.0, 16), (200.0, 110), (100.0, (60, 80))])
+def test_durations_are_those_of_micro_expressions(fps, n_frames):
+    # onset -> offset lasts 0.2-0.5 s (Yan et al. 2013; CASME II: 0.20-0.475 s
+    # between its 10th and 90th percentiles), at any frame rate that fits it
+    X, _, _ = make_micro_expressions(n_clips=30, n_subjects=3, fps=fps,
+                                     n_frames=n_frames, frame_shape=(32, 32),
+                                     random_state=0)
+    spans = np.array([(c.offset - c.onset) / c.fps for c in X])
+    assert spans.min() >= 0.2 - 0.5 / fps and spans.max() <= 0.5 + 0.5 / fps
+    assert spans.max() - spans.min() > 0.1  # drawn, not fixed
+    # too few frames: the span is shortened to fit the clip
+    X, _, _ = make_micro_expressions(n_clips=6, n_subjects=2, n_frames=5,
+                                     frame_shape=(32, 32), random_state=0)
+    for c in X:
+        assert 0 <= c.onset < c.apex < c.offset < c.n_frames
+
+
+def test_apex_displacement_is_sub_pixel():
+    # ground truth: apex peaks of 0.5-1 x amplitude (0.35 px by default)
+    clips, _, _, truth = _generate(12, 3, 3, (16, 16), (112, 112), 30.0, 0.35, 3.0,
+                                   False, check_random_state(0),
+                                   duration=(0.2, 0.5), intensity=(0.5, 1.0),
+                                   head_motion=0.3, blinks=0.3, style=1.0,
+                                   mixing=0.8)
+    peaks = np.array([t["displacement"][c.apex] for c, t in zip(clips, truth)])
+    assert np.all(peaks >= 0.5 * 0.35 - 1e-9) and np.all(peaks <= 0.35 + 1e-9)
+    for t in truth:
+        assert np.sqrt((t["head"] ** 2).sum(-1)).max() <= 0.3 + 1e-9
+    # measured: Farneback flow onset -> apex on default clips without the
+    # nuisances peaks at a few tenths of a pixel, as on a real face scaled down
+    X, _, _ = make_micro_expressions(n_clips=9, n_subjects=3, noise=0.0,
+                                     head_motion=0.0, blinks=0.0, random_state=0)
+    peaks = []
+    for clip in X:
+        flow = cv2.calcOpticalFlowFarneback(clip.frames[clip.onset],
+                                            clip.frames[clip.apex], None,
+                                            0.5, 3, 9, 3, 5, 1.1, 0)
+        peaks.append(np.sqrt((flow ** 2).sum(-1)).max())
+    assert 0.08 < np.median(peaks) < 0.6, peaks
+    # with the nuisances (head motion, blinks, noise), the face still moves < 1 px
+    # at the 99th percentile in most clips, as in the real CASME II clip
+    X, _, _ = make_micro_expressions(n_clips=9, n_subjects=3, random_state=0)
+    p99 = [np.percentile(np.sqrt((cv2.calcOpticalFlowFarneback(
+        c.frames[c.onset], c.frames[c.apex], None, 0.5, 3, 9, 3, 5, 1.1, 0)
+        ** 2).sum(-1)), 99) for c in X]
+    assert np.median(p99) < 1.0, p99
+
+
+def test_face_cropper_finds_the_face_in_default_clips():
+    from skmer.preprocessing import FaceCropper
+
+    X, _, _ = make_micro_expressions(n_clips=12, n_subjects=12, random_state=0)
+    out = FaceCropper().fit_transform(X)  # on_missing="raise": no face would raise
+    assert len(out) == 12
+    assert all(c.landmarks is not None for c in out)
+
+
+def test_nuisances_are_there_and_can_be_switched_off():
+    clips, _, _, truth = _generate(40, 4, 3, (16, 16), (32, 32), 30.0, 0.35, 0.0,
+                                   False, check_random_state(0),
+                                   duration=(0.2, 0.5), head_motion=0.3,
+                                   blinks=0.5)
+    blinking = [np.abs(t["blink"]).max() > 0 for t in truth]
+    assert 5 < sum(blinking) < 35
+    assert all(np.abs(t["head"]).max() > 0 for t in truth)
+    assert all(np.all(t["head"][0] == 0) for t in truth)
+    X, _, _ = make_micro_expressions(n_clips=6, n_subjects=2, amplitude=0.0,
+                                     noise=0.0, head_motion=0.3, blinks=0.0,
+                                     frame_shape=(32, 32), random_state=0)
+    assert any(np.any(c.frames != c.frames[0]) for c in X)  # the head drifts
+
+
+def test_style_makes_subjects_move_differently():
+    from skmer.datasets._synthetic import _PATTERNS, _subject_style
+
+    rng = check_random_state(0)
+    assert [list(p) for p in _subject_style(rng, 0.0)] == [list(p[2])
+                                                           for p in _PATTERNS]
+    a, b = _subject_style(rng, 1.0), _subject_style(rng, 1.0)
+    for pa, pb, ref in zip(a, b, _PATTERNS):
+        da = np.array([d for _, _, d in pa])
+        db = np.array([d for _, _, d in pb])
+        d0 = np.array([d for _, _, d in ref[2]])
+        assert not np.allclose(da, d0) and not np.allclose(da, db)
+        # the same action unit still: directions turned by well under 90 degrees
+        cos = (da * d0).sum(1) / np.linalg.norm(da, axis=1) / np.linalg.norm(d0, axis=1)
+        assert np.median(cos) > 0.5
+
+
 @pytest.mark.slow
 def test_raw_pixels_fail_motion_succeeds_under_loso():
     """The point of the generator: identity dominates pixels, motion tells classes.
 
     Leave-one-subject-out, the same standardised logistic regression is near chance
-    on the apex frame's pixels and near perfect on the onset->apex optical flow.
-    (Measured over random_state 0-7: raw 0.27-0.42, flow 0.99-1.00 macro F1.)
+    on the apex frame's pixels and well above it, but not perfect, on the
+    onset->apex optical flow.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
@@ -316,4 +420,4 @@ def test_raw_pixels_fail_motion_succeeds_under_loso():
 
     f1_raw, f1_flow = loso_f1(raw), loso_f1(flow)
     assert f1_raw < 0.55, f1_raw
-    assert f1_flow >= 0.9, f1_flow
+    assert 0.6 <= f1_flow < 0.97, f1_flow
