@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -43,11 +44,27 @@ def _atomic_write_json(path, obj):
         raise
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable_repr(value):
+    """``repr`` without memory addresses (``<... object at 0x7f...>``).
+
+    skorch's default callbacks are parameters whose ``repr`` holds the object's
+    address, which changes from one process to the next: with it in the key, a
+    network's results were never found again by another process. Their settings
+    are parameters of their own (``callbacks__valid_acc__scoring``, ...), so the
+    address carries nothing the key needs.
+    """
+    return _ADDRESS.sub("", repr(value))
+
+
 def _run_key(estimator, y, groups, splits, *, engine, routes):
     """Hash of the estimator's parameters, labels, groups, folds and routing."""
     import joblib
 
-    params = {k: repr(v) for k, v in sorted(estimator.get_params(deep=True).items())}
+    params = {k: _stable_repr(v)
+              for k, v in sorted(estimator.get_params(deep=True).items())}
     return joblib.hash({
         "estimator": type(estimator).__qualname__,
         "params": params,
