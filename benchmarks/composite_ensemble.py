@@ -112,6 +112,49 @@ def _row(name, rep, wall=None):
     return row
 
 
+# published honest figures on the same benchmark (fixed epochs, pooled UF1)
+PUBLISHED = [
+    ("SSSNet, published honest (Varanka et al. 2024), upper", 0.756),
+    ("SSSNet, published honest (Varanka et al. 2024), lower", 0.744),
+    ("STSTNet, fixed epochs (meb; Varanka et al. 2024)", 0.713),
+]
+
+
+def plot(rows, rows2, leaky_path, path):
+    """Horizontal bars: skmer's honest rows, published honest figures, leaky rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = [(r["name"], r["uf1"], 0.0, "skmer") for r in rows
+            if not r["name"].startswith("ststnet seed")]
+    bars += [(f"{r['name']} (3 ensemble seeds)", r["uf1_mean"], r["uf1_std"],
+              "skmer") for r in rows2]
+    bars += [(n, v, 0.0, "published") for n, v in PUBLISHED]
+    if Path(leaky_path).is_file():
+        for r in json.loads(Path(leaky_path).read_text())["rows"]:
+            if r["name"].startswith("STST") and "LEAKY" in r["name"]:
+                bars.append((r["name"], r["uf1"][0], r["uf1"][1], "leaky"))
+    bars.sort(key=lambda b: b[1])
+    style = {"skmer": dict(color="#4C72B0"),
+             "published": dict(color="#BBBBBB"),
+             "leaky": dict(color="white", edgecolor="#C44E52", hatch="//")}
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(bars) + 1.2))
+    for i, (name, v, sd, kind) in enumerate(bars):
+        ax.barh(i, v, xerr=sd or None, capsize=2, **style[kind])
+        ax.text(0.552, i, name, va="center", fontsize=7)
+    ax.set_yticks([])
+    ax.set_xlim(0.55, max(0.8, max(b[1] for b in bars) + 0.02))
+    ax.axvline(0.76, ls="--", lw=0.8, color="grey")
+    ax.set_xlabel("pooled UF1, 68-fold LOSO (blue: skmer honest; grey: published "
+                  "honest; hatched: LEAKY)", fontsize=8)
+    ax.set_title("MEGC2019 composite leaderboard", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
     from skmer.models import SSSNetClassifier, STSTNetClassifier
     from skmer.recipes import megc2019_composite
@@ -203,6 +246,9 @@ def main(argv=None):
             cells = [f"{r[f'{key}_mean']:.4f} +- {r[f'{key}_std']:.4f}"
                      for key in ("uf1", "uar", "uf1_casme2", "uf1_samm", "uf1_smic")]
             md.append(f"| {r['name']} | " + " | ".join(cells) + " |")
+    plot(rows, rows2, RESULTS / "composite_leaky.json",
+         RESULTS / "composite_ensemble.png")
+    md += ["", "![leaderboard](composite_ensemble.png)"]
     (RESULTS / "composite_ensemble.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0
