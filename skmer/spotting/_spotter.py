@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch
 
 from skmer._core import Clip
-from skmer.preprocessing import crop_face, face_landmarks
+from skmer.preprocessing import crop_face, detect_face, face_landmarks
 from skmer.spotting._intervals import (
     _check_blocks,
     _check_fps,
@@ -33,6 +34,10 @@ FACE_MODES = ("crop", "full")
 FLOW_METHODS = ("dis", "farneback", "tvl1")
 # inter-ocular distance of the face crop, as a fraction of its width
 _EYE_DISTANCE = 0.35
+# frames checked for the face (a face lost mid-video is an error)
+_N_FACE_CHECKS = 12
+
+logger = logging.getLogger(__name__)
 
 
 def _grey255(frames):
@@ -225,6 +230,7 @@ class MicroExpressionSpotter(BaseEstimator):
                 f"detector, upsample={self.upsample}). The spotter needs a face: try "
                 "upsample=1 for a small face, or face='full' if the frames are "
                 "already cropped to the face.")
+        self._check_face_kept(video, where)
         size = self.face_size
         if size is None:
             # the face at the video's own scale: sub-pixel motion is not shrunk
@@ -233,6 +239,30 @@ class MicroExpressionSpotter(BaseEstimator):
         crop = crop_face(video, reference=ref, landmarks=landmarks, output_size=size,
                          eye_distance=_EYE_DISTANCE, color="grey", where=where)
         return _grey255(crop.frames), crop.landmarks
+
+    def _check_face_kept(self, video, where):
+        """Raise when the face is missing on sampled frames (lost mid-video).
+
+        One transform crops every frame, so a face that leaves the picture would
+        turn into a large spurious movement.  Up to 12 evenly spaced frames are
+        checked with dlib's detector; a single miss (a turned head) only warns.
+        """
+        n = len(video)
+        idx = np.unique(np.linspace(0, n - 1, min(n, _N_FACE_CHECKS)).astype(int))
+        missing = [int(i) for i in idx
+                   if detect_face(np.ascontiguousarray(video[i]),
+                                  upsample=self.upsample) is None]
+        if len(missing) == 1:
+            logger.warning("%s: no face found on frame %d (of %d checked)", where,
+                           missing[0], len(idx))
+        elif missing:
+            found = [int(i) for i in idx if i not in missing]
+            raise ValueError(
+                f"{where}: the face is lost: no face found on frames {missing} of the "
+                f"{len(idx)} frames checked (found on {found}). The spotter crops "
+                "every frame with one transform and needs the face throughout: spot "
+                "the part of the video with a face (a slice of the frames), or use "
+                "face='full' for frames that are already face crops.")
 
     def spot(self, video, *, fps=None, return_scores=False):
         """Spot the movements of one long video.
@@ -256,6 +286,14 @@ class MicroExpressionSpotter(BaseEstimator):
             Only with ``return_scores``: ``score`` (per-frame change score),
             ``contrast`` (the contrasted score), ``threshold`` and ``k`` (half window
             in frames).
+
+        Raises
+        ------
+        ValueError
+            A missing or invalid ``fps``; a video of the wrong shape or dtype, with
+            NaN frames, or shorter than the window (``4k + 1`` frames); with
+            ``face="crop"``, no face on frame 0 nor on the middle frame, or a face
+            lost mid-video (missing on two or more of 12 evenly spaced frames).
         """
         blocks = self._check_params()
         where = "MicroExpressionSpotter.spot"

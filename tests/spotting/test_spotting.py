@@ -295,3 +295,17 @@ def test_benchmark_core_on_a_short_cut(evm_cut):
     assert set(summary) >= {"tp", "fp", "fn", "precision", "recall", "f1",
                             "apex_error_frames", "apex_error_percent_span"}
     assert summary["tp"] + summary["fn"] == len(truth) == 1
+
+
+def test_face_lost_mid_video_is_a_clear_error(shared_data):
+    from skmer.datasets import read_frames
+
+    path = shared_data / "video" / "pyfeat_face_noface.mov"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    try:
+        frames = read_frames(path, color="grey")
+    except ValueError as exc:       # an OpenCV build without HEVC
+        pytest.skip(f"cannot decode {path.name}: {exc}")
+    with pytest.raises(ValueError, match="the face is lost: no face found on frames"):
+        MicroExpressionSpotter("lbp").spot(frames, fps=26.4)
