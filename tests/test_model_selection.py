@@ -181,6 +181,20 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path):
     assert rep.uf1 == fresh.uf1
 
 
+def test_fewer_seeds_reuse_a_folder_with_more_seeds(tmp_path):
+    X, y, groups, _ = make_data()
+    knn = KNeighborsClassifier(n_neighbors=3)
+    three = evaluate_loso(knn, X, y, groups, seeds=(0, 1, 2), results_dir=tmp_path,
+                          n_jobs=1)
+    one = evaluate_loso(knn, X, y, groups, seeds=(1,), results_dir=tmp_path,
+                        n_jobs=1)
+    assert one.seeds == (1,) and one.n_reused == one.n_folds
+    assert len(one.predictions) == len(y)
+    np.testing.assert_array_equal(
+        one.predictions["y_pred"],
+        three.predictions.query("seed == 1")["y_pred"].to_numpy())
+
+
 def test_changed_estimator_does_not_reuse_results(tmp_path):
     X, y, groups, _ = make_data()
     evaluate_loso(SlowNearestMean(), X, y, groups, results_dir=tmp_path)

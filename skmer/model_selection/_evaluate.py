@@ -202,7 +202,8 @@ def evaluate_loso(estimator: Any,
         run_key = _run_key(estimator, y, groups, splits, engine=engine, routes=routes)
         store = _ResultStore(results_dir, run_key).open(
             estimator=estimator, n_samples=len(y), n_folds=len(splits), seeds=seeds)
-        done = store.load()
+        # the folder may hold other seeds' folds (an earlier run with more seeds)
+        done = {k: v for k, v in store.load().items() if k[0] in seeds}
     todo = [(s, k) for s in seeds for k in range(len(splits)) if (s, k) not in done]
     if done:
         logger.info("Resuming: %d of %d fold(s) already done in %s", len(done),
