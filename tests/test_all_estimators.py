@@ -77,6 +77,7 @@ def _instances():
         AmplifiedFlow,
         FaceCropper,
         FlowExtractor,
+        HeadMotionCompensator,
         KeyframeSelector,
         Magnifier,
         OnsetApexPairs,
@@ -103,6 +104,8 @@ def _instances():
         "FaceCropper": [FaceCropper(output_size=16, on_missing="center",
                                     detect_width=None)],
         "FlowExtractor": [FlowExtractor(method="dis")],
+        # the check clips hold no face: they come back unregistered
+        "HeadMotionCompensator": [HeadMotionCompensator(on_missing="interpolate")],
         # bare arrays (no apex, no fps) are among the check data
         "KeyframeSelector": [KeyframeSelector(apex="label-or-middle")],
         "Magnifier": [Magnifier(fps=200.0)],

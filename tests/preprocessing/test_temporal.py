@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 from scipy.fft import dct
+from scipy.ndimage import gaussian_filter
+from scipy.ndimage import shift as ndimage_shift
 
 from skmer.datasets import Clip, ClipSequence
 from skmer.preprocessing._temporal import (
@@ -264,10 +266,33 @@ def test_spot_apex_on_synthetic_micro_expressions(method):
     from skmer.datasets._synthetic import make_micro_expressions
 
     X, _, _ = make_micro_expressions(12, n_subjects=3, n_frames=(10, 24),
-                                     random_state=0)
+                                     frame_shape=(48, 48), duration=None,
+                                     amplitude=1.0, noise=2.0, head_motion=0.0,
+                                     blinks=0.0, mixing=0.0, random_state=0)
     errors = [spot_apex(c.frames, onset=c.onset, offset=c.offset, method=method)
               - c.apex for c in X]
     assert max(abs(e) for e in errors) <= 1, errors
+
+
+def test_spot_apex_ignores_linear_drift():
+    # a global linear drift (lighting and a slow head shift: the whole face
+    # brightens and its texture slides) plus a local transient in the brow band;
+    # the old score (change from the onset) follows the drift to the last frame
+    rng = np.random.default_rng(7)
+    base = gaussian_filter(rng.random((40, 40)), 1.5) * 200
+    n, apex = 21, 7
+    profile = np.exp(-0.5 * ((np.arange(n) - apex) / 2.0) ** 2)
+    frames = []
+    for t in range(n):
+        shift = 0.6 * t / (n - 1)                  # 0.6 px over the clip
+        f = ndimage_shift(base, (0.0, shift), order=3, mode="nearest")
+        f = f + 15.0 * t / (n - 1)                 # lighting drift
+        f[8:12, 12:28] += 12.0 * profile[t]        # the micro-movement
+        frames.append(f + rng.normal(0, 0.5, f.shape))
+    frames = np.stack(frames)
+    assert spot_apex(frames, reference="onset") == n - 1
+    for method in ("diff", "flow"):
+        assert abs(spot_apex(frames, method=method) - apex) <= 1
 
 
 def test_spot_apex_bad_input():
@@ -280,6 +305,10 @@ def test_spot_apex_bad_input():
         spot_apex(frames, offset=5)
     with pytest.raises(ValueError, match="sigma"):
         spot_apex(frames, sigma=-1)
+    with pytest.raises(ValueError, match="reference must be one of"):
+        spot_apex(frames, reference="offset")
+    with pytest.raises(ValueError, match="compensate"):
+        spot_apex(frames, compensate="yes")
 
 
 # --------------------------------------------------------------------------------------
@@ -428,7 +457,9 @@ def test_keyframe_selector_on_synthetic_micro_expressions():
     from skmer.datasets._synthetic import make_micro_expressions
 
     X, _, _ = make_micro_expressions(6, n_subjects=2, n_frames=(10, 20),
-                                     random_state=1)
+                                     frame_shape=(48, 48), duration=None,
+                                     amplitude=1.0, noise=2.0, head_motion=0.0,
+                                     blinks=0.0, mixing=0.0, random_state=1)
     unlabelled = ClipSequence([c.replace(apex=None) for c in X])
     out = KeyframeSelector("onset-apex", apex="spotted").fit_transform(unlabelled)
     for c_in, c_out in zip(X, out):

@@ -1,0 +1,232 @@
+"""Apex spotting error of :func:`skmer.preprocessing.spot_apex`, before and after.
+
+The error of one sample is ``|spotted apex - true apex| / (offset - onset)``, the
+apex error as a fraction of the onset-offset span; the table gives its median (and
+mean) over the samples, for the old behaviour (``reference="onset"``: the change
+from the onset alone) and the new default (``reference="onset-offset"``: the
+change that a linear drift between the onset and the offset frames does not
+explain), each with and without head-motion compensation
+(``compensate=True``: :func:`skmer.preprocessing.register_frames` first), for the
+frame difference (``method="diff"``) and the Farneback flow (``"flow"``).
+
+Samples, from the shared data (``$SKMER_SHARED_DATA``, default ``../shared/data``):
+
+(a) **real annotations**: the raw CASME II clip
+    ``clips/casme2_EP02_01f_tim16_640x480.avi`` is sub01/EP02_01f (AU12, happiness;
+    the MEGC2019 composite lists it as a positive sample of casme2/sub01).  Its
+    annotation in ``annotations/CASME2-coding-20140508.xlsx`` is onset 46, apex
+    59, offset 86; the clip holds 16 frames temporally interpolated (TIM) from
+    the 41 frames 46..86, assumed evenly spread over them (skmer's and TIM's
+    convention: output frame ``j`` sits at input time ``j * 40 / 15``), so the
+    annotated apex lands at ``(59 - 46) * 15 / 40 = 4.875`` in clip frames, with
+    onset 0 and offset 15.  One sample: no statistics.  The 10 frames of
+    ``clips/casme2_tim10_cropped`` carry no annotation (the sample they come from
+    is not recorded), so their spotted apex is listed without an error.
+(b) **injected micro-movements on real faces**: ``video/pyfeat_single_face.mp4``
+    (a talking, moving head) and ``video/evm_face.mp4`` (near-static) with smooth
+    local movements of a brow, eye or mouth region (0.2-1 px peak, 0.2-0.5 s)
+    injected at known frames by :func:`skmer.spotting.inject_micro_movements`
+    (its onset, apex and offset are the truth; 2 movements per seed in the
+    2.4 s of pyfeat, 8 in the 10 s of evm, 0.3 s gaps and margins).  For every
+    movement the window ``[onset, offset]`` (table "exact"), or that window
+    widened by a quarter of its span on each side (table "widened": imprecise
+    labels, neutral frames around the movement), is cropped with
+    ``FaceCropper()`` (the face located on the window's first frame, one
+    transform for the window, as ``skmer predict`` does) and spotted with the
+    crop's landmarks; the error is always relative to the true span.  Several
+    seeds per video.
+
+Run: ``python benchmarks/apex_spotting.py`` (writes
+``benchmarks/results/apex_spotting.{md,json}``; about 6 minutes on 2 busy cores).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from skmer.datasets import Clip, read_frames  # noqa: E402
+from skmer.preprocessing import FaceCropper, spot_apex  # noqa: E402
+from skmer.utils._data import shared_data_dir  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+COMMAND = "python benchmarks/apex_spotting.py"
+VARIANTS = [  # (name, kwargs of spot_apex)
+    ("old: onset, diff", dict(reference="onset", method="diff")),
+    ("old: onset, flow", dict(reference="onset", method="flow")),
+    ("onset, diff, compensate", dict(reference="onset", method="diff",
+                                     compensate=True)),
+    ("new default: onset-offset, diff", dict(reference="onset-offset",
+                                             method="diff")),
+    ("onset-offset, flow", dict(reference="onset-offset", method="flow")),
+    ("onset-offset, diff, compensate", dict(reference="onset-offset",
+                                            method="diff", compensate=True)),
+    ("onset-offset, flow, compensate", dict(reference="onset-offset",
+                                            method="flow", compensate=True)),
+]
+VIDEOS = {"pyfeat_single_face.mp4": 24.0, "evm_face.mp4": 30.0}
+SEEDS = (0, 1, 2, 3, 4, 5)
+WINDOWS = ("exact", "widened")
+N_MOVEMENTS = {"pyfeat_single_face.mp4": 2, "evm_face.mp4": 8}
+
+
+def _video_fps(path, default):
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    return float(fps) if fps and fps > 0 else default
+
+
+def _spot_all(frames, onset, offset, landmarks=None):
+    out = {}
+    for name, kw in VARIANTS:
+        out[name] = int(spot_apex(frames, onset=onset, offset=offset,
+                                  landmarks=landmarks, **kw))
+    return out
+
+
+def real_samples(root):
+    """(a): the annotated raw CASME II clip and the unannotated tim10 frames."""
+    rows = []
+    avi = root / "clips" / "casme2_EP02_01f_tim16_640x480.avi"
+    if avi.is_file():
+        frames = read_frames(avi)
+        crop = FaceCropper().fit_transform([Clip(frames, onset=0, offset=15)])[0]
+        apex_true = (59 - 46) * 15 / 40
+        spotted = _spot_all(crop.frames, 0, 15, crop.landmarks)
+        rows.append(dict(sample="casme2 sub01/EP02_01f (tim16, raw, face-cropped)",
+                         onset=0, offset=15, apex=apex_true, spotted=spotted,
+                         error={k: abs(v - apex_true) / 15 for k, v in
+                                spotted.items()}))
+    tim10 = root / "clips" / "casme2_tim10_cropped"
+    if tim10.is_dir():
+        frames = read_frames(tim10)
+        spotted = _spot_all(frames, 0, len(frames) - 1)
+        rows.append(dict(sample="casme2_tim10_cropped (no annotation)", onset=0,
+                         offset=len(frames) - 1, apex=None, spotted=spotted,
+                         error=None))
+    return rows
+
+
+def injected_samples(root):
+    """(b): injected movements on the real face videos, one row per movement."""
+    from skmer.spotting import inject_micro_movements
+
+    rows = []
+    cropper = FaceCropper()
+    for name, default_fps in VIDEOS.items():
+        path = root / "video" / name
+        if not path.is_file():
+            continue
+        video = read_frames(path)
+        fps = _video_fps(path, default_fps)
+        for seed in SEEDS:
+            injected, movements = inject_micro_movements(
+                video, fps=fps, n=N_MOVEMENTS[name], min_gap=0.3, margin=0.3,
+                random_state=seed)
+            for m, kind in [(m, k) for m in movements for k in WINDOWS]:
+                pad = int(round(0.25 * (m.offset - m.onset))) if kind == "widened" \
+                    else 0
+                on = max(m.onset - pad, 0)
+                off = min(m.offset + pad, len(video) - 1)
+                window = injected[on:off + 1]
+                crop = cropper.fit_transform([Clip(window)])[0]
+                span = m.offset - m.onset   # the true span: errors comparable
+                spotted = _spot_all(crop.frames, 0, off - on, crop.landmarks)
+                rows.append(dict(
+                    sample=f"{name} seed {seed}", window=kind, region=m.region,
+                    amplitude=float(m.amplitude), onset=int(m.onset),
+                    apex=int(m.apex), offset=int(m.offset), fps=fps,
+                    spotted={k: v + on for k, v in spotted.items()},
+                    error={k: abs(v + on - m.apex) / span
+                           for k, v in spotted.items()}))
+    return rows
+
+
+def summary(rows):
+    """Median and mean error per variant over the rows with an error."""
+    out = {}
+    for name, _ in VARIANTS:
+        e = np.array([r["error"][name] for r in rows if r["error"] is not None])
+        if len(e):
+            out[name] = dict(median=float(np.median(e)), mean=float(e.mean()),
+                             within_10pct=float((e <= 0.10).mean()), n=int(len(e)))
+    return out
+
+
+def to_markdown(res):
+    """Render the results as a Markdown report."""
+    lines = ["# Apex spotting error (% of the onset-offset span)", "",
+             f"Command: `{COMMAND}`; machine: {res['machine']}; "
+             f"{res['seconds']:.0f} s.", "",
+             "Error of a sample = |spotted apex - true apex| / (offset - onset). "
+             "See the module docstring of `benchmarks/apex_spotting.py` for the "
+             "samples and the index mapping of the CASME II clip.", ""]
+    for kind in WINDOWS:
+        lines += [f"## (b) Injected micro-movements on real face videos, {kind} "
+                  "window", "",
+                  "| variant | median error | mean error | share <= 10 % | n |",
+                  "|---|---|---|---|---|"]
+        for name, s in summary([r for r in res["injected"]
+                                if r["window"] == kind]).items():
+            lines.append(f"| {name} | {100 * s['median']:.1f} % | "
+                         f"{100 * s['mean']:.1f} % | {100 * s['within_10pct']:.0f} %"
+                         f" | {s['n']} |")
+        lines.append("")
+    for video in VIDEOS:
+        sub = [r for r in res["injected"]
+               if r["sample"].startswith(video) and r["window"] == "exact"]
+        if not sub:
+            continue
+        lines += ["", f"### {video} only (exact window)", "",
+                  "| variant | median error | mean error | n |", "|---|---|---|---|"]
+        for name, s in summary(sub).items():
+            lines.append(f"| {name} | {100 * s['median']:.1f} % | "
+                         f"{100 * s['mean']:.1f} % | {s['n']} |")
+    lines += ["", "## (a) Real annotated frames", "",
+              "| sample | true apex | " + " | ".join(n for n, _ in VARIANTS) + " |",
+              "|---|---|" + "---|" * len(VARIANTS)]
+    for r in res["real"]:
+        cells = []
+        for name, _ in VARIANTS:
+            v = r["spotted"][name]
+            cells.append(f"{v}" if r["error"] is None
+                         else f"{v} ({100 * r['error'][name]:.0f} %)")
+        true = "-" if r["apex"] is None else f"{r['apex']:.3f}"
+        lines.append(f"| {r['sample']} | {true} | " + " | ".join(cells) + " |")
+    lines += ["", "One annotated real clip is no statistic; the injected benchmark "
+              "is the measurement.", ""]
+    return "\n".join(lines)
+
+
+def main():
+    """Run the measurements and write benchmarks/results/apex_spotting.{md,json}."""
+    root = Path(shared_data_dir())
+    t0 = time.perf_counter()
+    real = real_samples(root)
+    injected = injected_samples(root)
+    machine = dict(platform=platform.platform(), python=platform.python_version())
+    res = dict(machine=machine,
+               real=real, injected=injected,
+               injected_summary={k: summary([r for r in injected
+                                             if r["window"] == k])
+                                 for k in WINDOWS},
+               seconds=time.perf_counter() - t0, command=COMMAND)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "apex_spotting.json").write_text(json.dumps(res, indent=1))
+    (RESULTS / "apex_spotting.md").write_text(to_markdown(res))
+    print(to_markdown(res))
+
+
+if __name__ == "__main__":
+    main()
