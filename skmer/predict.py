@@ -531,19 +531,26 @@ def _no_face(source, frame, upsample, fps=None):
 
 
 def _face_lost(frames, start, stop, fps, upsample, extra=()):
-    """First frame of ``[start, stop]`` checked without a face, or None.
+    """First frame of ``[start, stop]`` without a face, or None.
 
-    Detection runs about five times a second of video (every frame when the rate
-    is unknown is too slow: every 5th frame then), plus on the frames ``extra``.
+    Detection runs about five times a second of video (every 5th frame when the
+    rate is unknown), plus on the frames ``extra``; after a miss, the frames since
+    the last detected face are checked one by one for the first without one.
     """
     from skmer.preprocessing import detect_face
 
     step = max(1, int(round(fps / 5.0))) if fps else 5
     checked = sorted(set(range(start, stop + 1, step)) | {stop}
                      | {int(i) for i in extra})
+    previous = start
     for i in checked:
         if detect_face(frames[i], upsample=upsample) is None:
+            # the first frame without a face since the last one seen with it
+            for j in range(previous + 1, i):
+                if detect_face(frames[j], upsample=upsample) is None:
+                    return j
             return i
+        previous = i
     return None
 
 
