@@ -76,6 +76,7 @@ def _instances():
     from skmer.preprocessing import (
         AmplifiedFlow,
         FaceCropper,
+        Flatten,
         FlowExtractor,
         HeadMotionCompensator,
         KeyframeSelector,
@@ -104,6 +105,7 @@ def _instances():
         "FaceCropper": [FaceCropper(output_size=16, on_missing="center",
                                     detect_width=None)],
         "FlowExtractor": [FlowExtractor(method="dis")],
+        "Flatten": [Flatten()],
         # the check clips hold no face: they come back unregistered
         "HeadMotionCompensator": [HeadMotionCompensator(on_missing="interpolate")],
         # bare arrays (no apex, no fps) are among the check data
