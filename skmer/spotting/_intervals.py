@@ -170,7 +170,8 @@ def contrast(s, k):
 def _extent(profile, a, k, n_frames, extent, max_doublings=3):
     """Onset and offset of the movement whose apex is frame ``a``.
 
-    ``profile(a, k, r1, r2)`` gives the change of frames ``r1..r2`` at the apex's
+    ``profile(a, k, r1, r2, step)`` gives the change of frames ``r1, r1 + step, ...,
+    r2`` at the apex's
     place relative to the face interpolated between frames ``r1`` and ``r2`` (so a
     slow drift of the whole video cancels).  With ``r1, r2 = a -+ w`` (``w = 2k``),
     onset and offset are the ends of the run of frames around ``a`` where the change
@@ -178,16 +179,22 @@ def _extent(profile, a, k, n_frames, extent, max_doublings=3):
     percentile, the noise between still frames).  When the run reaches ``r1`` or
     ``r2`` the movement has not come back within the window: ``w`` is doubled (at
     most ``max_doublings`` times) and the run measured again, so a slow movement
-    is followed to its end.
+    is followed to its end (a widened window is sampled every 2, 4, 8 frames).
     """
     w = 2 * k
     for attempt in range(max_doublings + 1):
-        r1, r2 = max(a - w, 0), min(a + w, n_frames - 1)
-        m = np.asarray(profile(a, k, r1, r2), dtype=np.float64)
+        # a widened window is sampled every 2**attempt frames (the cost stays that
+        # of the first window), always through the apex
+        step = 2 ** attempt
+        r1 = a - min(w, a) // step * step
+        r2 = a + min(w, n_frames - 1 - a) // step * step
+        m = np.asarray(profile(a, k, r1, r2, step), dtype=np.float64)
         floor = float(np.percentile(m, 25))
-        peak = float(m[max(a - r1 - k // 2, 0):a - r1 + k // 2 + 1].max())
+        c = (a - r1) // step
+        half = max(k // 2 // step, 0)
+        peak = float(m[max(c - half, 0):c + half + 1].max())
         level = floor + extent * (peak - floor)
-        i = j = a - r1
+        i = j = c
         while i > 0 and m[i - 1] >= level:
             i -= 1
         while j < len(m) - 1 and m[j + 1] >= level:
@@ -197,15 +204,15 @@ def _extent(profile, a, k, n_frames, extent, max_doublings=3):
         if not (open_left or open_right):
             break
         w *= 2
-    return int(r1 + i), int(r1 + j)
+    return int(r1 + i * step), int(r1 + j * step)
 
 
 def scores_to_intervals(s, k, profile, *, fps, p, min_score, max_duration,
                         keep_macro, extent=_EXTENT):
     """Intervals of a score curve ``s`` (see the module docstring).
 
-    ``profile(a, k, r1, r2)`` measures the movement at apex ``a`` on frames
-    ``r1..r2`` (its extent, :func:`_extent`).
+    ``profile(a, k, r1, r2, step)`` measures the movement at apex ``a`` on frames
+    ``r1..r2`` every ``step`` frames (its extent, :func:`_extent`).
     """
     from scipy.signal import find_peaks
 

@@ -146,12 +146,16 @@ def _steady(flow):
     to move the fit much.
     """
     h, w = flow.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w]
-    design = np.stack([np.ones(h * w), (xs.ravel() - w / 2) / w,
-                       (ys.ravel() - h / 2) / h], axis=1)
-    target = flow.reshape(-1, 2).astype(np.float64)
-    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
-    return (target - design @ coef).reshape(flow.shape).astype(np.float32)
+    f = flow.astype(np.float64)
+    # centred coordinates make the design orthogonal: each coefficient is a
+    # separate weighted mean (the exact least-squares fit, without a solver)
+    xs = np.arange(w) - (w - 1) / 2.0
+    ys = np.arange(h) - (h - 1) / 2.0
+    mean = f.mean(axis=(0, 1))
+    cx = np.einsum("hwc,w->c", f, xs) / (h * max(float(xs @ xs), 1e-12))
+    cy = np.einsum("hwc,h->c", f, ys) / (w * max(float(ys @ ys), 1e-12))
+    out = f - mean - xs[None, :, None] * cx - ys[:, None, None] * cy
+    return out.astype(np.float32)
 
 
 def mdmd_scores(frames, k, *, n_blocks=(6, 6), block_mask=None, method="dis"):
@@ -181,8 +185,8 @@ class LBPScorer:
                        np.where(has_b, hist[before], hist[after]))
         return _top_third_mean(_chi2(hist, ref), axis=1)
 
-    def profile(self, a, k, ref1, ref2):
-        """Change of frames ``ref1..ref2`` in the apex's blocks, drift removed.
+    def profile(self, a, k, ref1, ref2, step=1):
+        """Change of frames ``ref1..ref2`` (every ``step``) in the apex's blocks.
 
         The three blocks that change most at apex ``a`` are compared, frame by
         frame, with the histogram interpolated linearly in time between frames
@@ -192,7 +196,7 @@ class LBPScorer:
         t = len(hist)
         ref = (hist[max(a - k, 0)] + hist[min(a + k, t - 1)]) / 2.0
         blocks = np.argsort(_chi2(hist[a], ref))[-3:]
-        frames = np.arange(ref1, ref2 + 1)
+        frames = np.arange(ref1, ref2 + 1, step)
         lam = ((frames - ref1) / max(ref2 - ref1, 1))[:, None, None]
         line = (1 - lam) * hist[ref1][blocks] + lam * hist[ref2][blocks]
         return _chi2(hist[frames][:, blocks], line).mean(axis=1)
@@ -227,15 +231,15 @@ class MDMDScorer:
             s[i] = _top_third_mean(blocks[self.mask])
         return s
 
-    def profile(self, a, k, ref1, ref2):
-        """Displacement of frames ``ref1..ref2`` in the apex's block, drift removed.
+    def profile(self, a, k, ref1, ref2, step=1):
+        """Displacement of frames ``ref1..ref2`` (every ``step``) in the apex's block.
 
         The block with the largest MDMD value at apex ``a`` and the direction of its
-        movement (the mean flow from frame ``a - k`` to ``a`` there) are found; each
-        frame ``j`` is compared with the face interpolated linearly in time between
-        frames ``ref1`` and ``ref2`` (the blend of the flows from ``j`` to both), and
-        the block's mean displacement along the movement's direction is returned
-        (pixels, signed: positive while the face is moved as at the apex).
+        movement (the mean flow from frame ``a - k`` to ``a`` there) are found; the
+        block's mean displacement from frame ``ref1`` to each frame ``j``, minus its
+        linear interpolation between ``ref1`` and ``ref2`` (drift), along the
+        movement's direction is returned (pixels, signed: positive while the face is
+        moved as at the apex).
         """
         t = len(self.frames)
         head, tail = max(a - k, 0), min(a + k, t - 1)
@@ -248,10 +252,11 @@ class MDMDScorer:
         direction = rising[r0:r1, c0:c1].reshape(-1, 2).mean(axis=0)
         norm = np.hypot(*direction)
         direction = direction / norm if norm > 0 else np.array([0.0, 1.0])
+        # d(j) - line(j) = flow(ref1 -> j) - lam * flow(ref1 -> ref2), at ref1's pixels
+        span = self._flow(ref1, ref2)[r0:r1, c0:c1].reshape(-1, 2).mean(axis=0)
         out = []
-        for j in range(ref1, ref2 + 1):
+        for j in range(ref1, ref2 + 1, step):
             lam = (j - ref1) / max(ref2 - ref1, 1)
-            blend = ((1 - lam) * self._flow(j, ref1)[r0:r1, c0:c1]
-                     + lam * self._flow(j, ref2)[r0:r1, c0:c1])
-            out.append(-float(blend.reshape(-1, 2).mean(axis=0) @ direction))
+            moved = self._flow(ref1, j)[r0:r1, c0:c1].reshape(-1, 2).mean(axis=0)
+            out.append(float((moved - lam * span) @ direction))
         return np.array(out)
