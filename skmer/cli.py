@@ -123,6 +123,20 @@ def _evaluate_estimator(model, args, *, clips):
     ])
 
 
+RECIPES = ("megc2019", "megc2019-ensemble")
+
+
+def _composite_recipe(name, args, random_state=None):
+    """Build the packaged composite recipe ``name`` (input: the composite layout)."""
+    from skmer.recipes import megc2019_composite, megc2019_ensemble
+
+    if name == "megc2019":
+        return megc2019_composite(random_state=random_state)
+    # STSTNet x5 + the linear recipe, equal weights (benchmarks/composite_ensemble.py)
+    net = _make_flow_net("ststnet", max_epochs=getattr(args, "epochs", None))
+    return megc2019_ensemble({"ststnet": net}, n_seeds=5, random_state=random_state)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run LOSO on flow images or on synthetic clips."""
     from skmer.model_selection import evaluate_loso
@@ -130,8 +144,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if (args.flow_images is None) == (args.synthetic is None):
         raise ValueError("give exactly one of --flow-images DIR and --synthetic N.")
     if args.recipe is not None and args.flow_images is None:
-        raise ValueError("--recipe megc2019 runs on --flow-images (the composite's "
-                         "onset-apex flow images).")
+        raise ValueError(f"--recipe {args.recipe} runs on --flow-images (the "
+                         "composite's onset-apex flow images).")
     if args.flow_images is not None:
         from skmer.datasets import load_flow_images
 
@@ -139,13 +153,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         source = args.flow_images
         what = "flow images"
         if args.recipe is not None:
-            from skmer.recipes import make_composite_X, megc2019_composite
+            from skmer.recipes import make_composite_X
 
             # the corpora stay metadata (datasets=, given to evaluate_loso below);
             # the default recipe standardises globally and does not use them
             data.data = make_composite_X(data.data)
             args.model = "recipe:" + args.recipe
-            est = megc2019_composite()
+            est = _composite_recipe(args.recipe, args)
     else:
         from skmer.datasets import make_micro_expressions
 
@@ -182,13 +196,13 @@ def _predict_classifier(args):
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import FunctionTransformer
 
-        from skmer.recipes import make_composite_X, megc2019_composite
+        from skmer.recipes import make_composite_X
 
         # the recipe reads the composite layout (flow columns, then landmark
         # columns left NaN: no apex landmarks at prediction time, so no alignment)
         return Pipeline([
             ("layout", FunctionTransformer(make_composite_X)),
-            ("recipe", megc2019_composite(random_state=args.seed)),
+            ("recipe", _composite_recipe(args.recipe, args, random_state=args.seed)),
         ])
     if args.classifier == "svm":
         return "svm"
@@ -247,8 +261,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     if args.recipe is not None and not args.flow_images:
-        raise ValueError("--recipe megc2019 trains on --flow-images (the composite's "
-                         "onset-apex flow images).")
+        raise ValueError(f"--recipe {args.recipe} trains on --flow-images (the "
+                         "composite's onset-apex flow images).")
     if args.exclude_subject and not args.flow_images:
         raise ValueError("--exclude-subject selects subjects of --flow-images.")
     name = "recipe:" + args.recipe if args.recipe else args.classifier
@@ -506,9 +520,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labels CSV (dataset, sub, filename_o, label); default: "
                         "labels_3class.csv beside the folder")
     e.add_argument("--model", choices=MODELS, default="ststnet")
-    e.add_argument("--recipe", choices=("megc2019",), default=None,
-                   help="evaluate a packaged recipe instead of --model "
-                        "(skmer.recipes.megc2019_composite on --flow-images)")
+    e.add_argument("--recipe", choices=RECIPES, default=None,
+                   help="evaluate a packaged recipe instead of --model, on "
+                        "--flow-images: megc2019 = skmer.recipes.megc2019_composite "
+                        "(the linear recipe, about 1 minute); megc2019-ensemble = "
+                        "STSTNet x5 + the linear recipe, equal weights "
+                        "(skmer.recipes.megc2019_ensemble, about 12 minutes per "
+                        "seed on 2 cores)")
     e.add_argument("--seeds", type=_positive(int), default=1,
                    help="number of seeds (0..N-1)")
     e.add_argument("--epochs", type=_positive(int), default=None)
@@ -531,10 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
                    default="ststnet",
                    help="network, or 'svm' (standardised flow pixels -> RBF SVM, "
                         "no torch, seconds to train)")
-    t.add_argument("--recipe", choices=("megc2019",), default=None,
-                   help="train the packaged composite recipe instead of "
-                        "--classifier (skmer.recipes.megc2019_composite; needs "
-                        "--flow-images)")
+    t.add_argument("--recipe", choices=RECIPES, default=None,
+                   help="train a packaged composite recipe instead of "
+                        "--classifier (megc2019: skmer.recipes.megc2019_composite; "
+                        "megc2019-ensemble: STSTNet x5 + it; needs --flow-images)")
     t.add_argument("--flow-images", default=None,
                    help="train on this folder of '<sub>_<clip> .png' flow images, "
                         "e.g. your copy of megc2019/flow_uvos_28 (default: "

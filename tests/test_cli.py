@@ -77,6 +77,20 @@ def test_evaluate_recipe_on_flow_images(tmp_path, megc2019_dir):
     assert main(["evaluate", "--synthetic", "12", "--recipe", "megc2019"]) == 2
 
 
+def test_evaluate_ensemble_recipe_on_flow_images(tmp_path, megc2019_dir):
+    """``--recipe megc2019-ensemble``: STSTNet x5 + the linear recipe, per fold."""
+    labels = pd.read_csv(megc2019_dir / "labels_3class.csv", dtype=str)
+    subset = labels[labels["sub"].isin(["s03", "sub17", "s20", "s04"])]
+    subset.to_csv(tmp_path / "labels.csv", index=False)
+    rc = main(["evaluate", "--flow-images", str(megc2019_dir / "flow_uvos_28"),
+               "--labels", str(tmp_path / "labels.csv"), "--recipe",
+               "megc2019-ensemble", "--epochs", "1", "--quiet", "--n-jobs", "1",
+               "--json", str(tmp_path / "r.json")])
+    assert rc == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["n_folds"] == 4 and report["summary"]["overall"]["n"] == len(subset)
+
+
 @pytest.mark.parametrize("command", ["evaluate", "demo"])
 @pytest.mark.parametrize("value", ["-1", "0", "two"])
 def test_seeds_must_be_positive_before_any_loading(command, value, capsys,
