@@ -93,6 +93,7 @@ def _instances():
         SeedEnsembleClassifier,
         megc2019_composite,
     )
+    from skmer.spotting import MicroExpressionSpotter
 
     tiny_net = dict(max_epochs=1, batch_size=6, device="cpu",
                     module__input_size=(8, 8))
@@ -106,6 +107,8 @@ def _instances():
                                     detect_width=None)],
         "FlowExtractor": [FlowExtractor(method="dis")],
         "Flatten": [Flatten()],
+        "MicroExpressionSpotter": [MicroExpressionSpotter("lbp", face="full",
+                                                          window=0.01)],
         # the check clips hold no face: they come back unregistered
         "HeadMotionCompensator": [HeadMotionCompensator(on_missing="interpolate")],
         # bare arrays (no apex, no fps) are among the check data
@@ -197,6 +200,11 @@ _MOL_TRAINING = (
     "trains MOL several times (~1.5 min on 2 cores): the same suite, same settings, "
     "runs in tests/models/test_mol.py::test_clip_estimator_checks")
 NOT_RUN = {
+    "MicroExpressionSpotter": {
+        "check_clip_no_input_mutation": (
+            "the check's bare arrays carry no frame rate, which the spotter requires "
+            "(durations matter); no mutation is tested in tests/spotting"),
+    },
     "MOLClassifier": {
         "check_clip_n_jobs_invariance": (
             "n_jobs parallelises the auxiliary targets only; tested with threads in "

@@ -28,6 +28,8 @@ PUBLIC_MODULES = [
     "skmer.io",
     "skmer.predict",
     "skmer.plotting",
+    "skmer.spotting",
+    "skmer.recipes",
     "skmer.models",
     "skmer.models.nets",
     "skmer.utils",

@@ -26,6 +26,7 @@ from skmer.spotting._scores import (
     region_block_mask,
 )
 from skmer.utils._compat import Interval, StrOptions, _fit_context, check_is_fitted
+from skmer.utils._tags import with_skmer_tags
 
 __all__ = ["MicroExpressionSpotter"]
 
@@ -322,6 +323,13 @@ class MicroExpressionSpotter(BaseEstimator):
         if return_scores:
             return intervals, Bunch(score=s, contrast=c, threshold=thr, k=k)
         return intervals
+
+    def __sklearn_tags__(self):
+        """Tags: the input is videos (clips), not a 2-D feature matrix."""
+        tags = with_skmer_tags(super().__sklearn_tags__(), min_frames=3)
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
 
     def predict(self, X, fps=None):
         """Spot the movements of every video of ``X``.
