@@ -51,7 +51,13 @@ RESULTS = ROOT / "benchmarks" / "results"
 # 0.5 s kept free at both ends)
 VIDEOS = {"evm_face": ("video/evm_face.mp4", 4),
           "pyfeat_single_face": ("video/pyfeat_single_face.mp4", 1)}
-METHODS = ("lbp", "flow")
+# row name -> MicroExpressionSpotter parameters. The floor row was added after the
+# first run showed about 29 false positives per minute on the untouched videos: its
+# 0.2 px is fixed a priori (the smallest micro-expression amplitude the injected
+# range, and issue 14, consider), not tuned on these scores.
+SPOTTERS = {"lbp": {"method": "lbp"}, "flow": {"method": "flow"},
+            "flow, floor 0.2 px": {"method": "flow", "min_score": 0.2}}
+METHODS = tuple(SPOTTERS)
 
 
 def load_video(data, name, max_frames=None):
@@ -83,7 +89,7 @@ def run_case(frames, fps, n, seed, methods=METHODS):
     out = {"truth": [m.to_dict() for m in truth], "pred": {}, "seconds": {}}
     for method in methods:
         start = time.perf_counter()
-        pred = MicroExpressionSpotter(method).spot(video, fps=fps)
+        pred = MicroExpressionSpotter(**SPOTTERS[method]).spot(video, fps=fps)
         out["seconds"][method] = time.perf_counter() - start
         out["pred"][method] = [p.to_dict() for p in pred]
     return out, truth
@@ -144,7 +150,7 @@ def untouched(videos, methods=METHODS):
     for method in methods:
         n, minutes, per = 0, 0.0, {}
         for name, (frames, fps) in videos.items():
-            pred = MicroExpressionSpotter(method).spot(frames, fps=fps)
+            pred = MicroExpressionSpotter(**SPOTTERS[method]).spot(frames, fps=fps)
             micro = [p for p in pred if p.kind == "micro"]
             per[name] = {"micro": len(micro), "macro": len(pred) - len(micro),
                          "minutes": len(frames) / fps / 60.0,
