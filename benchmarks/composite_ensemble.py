@@ -235,7 +235,8 @@ def main(argv=None):
           "probabilities)", "",
           "68-fold LOSO, pooled UF1/UAR; every row below is a configuration that "
           "was scored (the search log); candidates fixed before the first run "
-          "(`benchmarks/composite_ensemble.py`). Member wall times: "
+          "(`benchmarks/composite_ensemble.py`). Member wall times of this run "
+          "(0 where every fold came from the cache): "
           + ", ".join(f"{k} {v:.0f} s" for k, v in walls.items()) + ".", "",
           "| configuration | UF1 | UAR | CASME II UF1 | SAMM UF1 | SMIC UF1 |",
           "|---|---:|---:|---:|---:|---:|"]

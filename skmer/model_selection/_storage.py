@@ -48,14 +48,17 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _stable_repr(value):
-    """``repr`` without memory addresses (``<... object at 0x7f...>``).
+    """``repr`` without memory addresses (``<... object at 0x7f...>``), sets sorted.
 
     skorch's default callbacks are parameters whose ``repr`` holds the object's
     address, which changes from one process to the next: with it in the key, a
     network's results were never found again by another process. Their settings
     are parameters of their own (``callbacks__valid_acc__scoring``, ...), so the
-    address carries nothing the key needs.
+    address carries nothing the key needs. A set (skorch's ``_params_to_validate``)
+    prints in an order that changes with the process's hash seed: it is sorted.
     """
+    if isinstance(value, (set, frozenset)):
+        return repr(sorted(_stable_repr(v) for v in value))
     return _ADDRESS.sub("", repr(value))
 
 
