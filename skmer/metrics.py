@@ -202,7 +202,7 @@ def _check_intervals(intervals, what):
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-def interval_iou(a, b) -> float:
+def interval_iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     """Intersection over union of two inclusive frame intervals.
 
     ``IoU = |A ∩ B| / |A ∪ B|`` where ``A`` and ``B`` are the frame sets
@@ -263,8 +263,12 @@ def _n_matches(true, pred, threshold):
     return n
 
 
-def spotting_scores(true_intervals, pred_intervals, *,
-                    iou_threshold: float = 0.5) -> dict[str, float]:
+def spotting_scores(
+        true_intervals: Iterable[tuple[int, int]]
+        | Mapping[object, Iterable[tuple[int, int]]],
+        pred_intervals: Iterable[tuple[int, int]]
+        | Mapping[object, Iterable[tuple[int, int]]], *,
+        iou_threshold: float = 0.5) -> dict[str, float]:
     """MEGC spotting scores: interval matches at IoU >= 0.5, precision, recall, F1.
 
     A predicted interval is a true positive (TP) when its
