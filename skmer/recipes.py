@@ -574,7 +574,7 @@ class GroupScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``None`` holds the overall statistics.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :term:`fit`, when ``X`` has string column
         names.
 
