@@ -595,8 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--offset", type=int, default=None,
                    help="one clip: last frame of the apex search (default: the "
                         "last)")
-    r.add_argument("--spotter", choices=("diff", "flow"), default="diff",
-                   help="one clip: apex spotting score")
+    r.add_argument("--spotter", choices=("flow", "diff"), default="flow",
+                   help="one clip: apex spotting score (flow relative to the nose, "
+                        "or the frame difference of skmer < 0.2)")
     r.add_argument("--fps", type=_positive(float), default=None,
                    help="frame rate (default: the video file's; needed to spot in "
                         "a folder of frames)")

@@ -590,7 +590,7 @@ def _head_warning(res):
 def predict_video(model: Any, source: str | os.PathLike, *,
                   frame_shape: tuple[int, ...] | None = None,
                   onset: int | None = None, apex: int | None = None,
-                  offset: int | None = None, spotter: str = "diff",
+                  offset: int | None = None, spotter: str = "flow",
                   upsample: int = 0, fps: float | None = None,
                   metadata: dict | None = None) -> VideoPrediction:
     """Crop the face, spot the apex and classify the micro-expression of a video.
@@ -611,8 +611,9 @@ def predict_video(model: Any, source: str | os.PathLike, *,
         The apex frame; None spots it between ``onset`` and ``offset``.
     offset : int, default=None
         Last frame of the apex search (default the last frame).
-    spotter : {"diff", "flow"}, default="diff"
-        Apex spotting score, see :func:`~skmer.preprocessing.spot_apex`.
+    spotter : {"flow", "diff"}, default="flow"
+        Apex spotting score, see :func:`~skmer.preprocessing.spot_apex` (flow
+        relative to the nose; ``"diff"``: the frame difference, skmer < 0.2).
     upsample : int, default=0
         dlib detector upsampling (1 finds smaller faces, slower).
     fps : float, default=None

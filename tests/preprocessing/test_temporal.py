@@ -235,13 +235,14 @@ def test_spot_apex_synthetic_peak():
     frames = np.stack([base] * len(profile))
     frames[:, 10, 10:20] += 5 * profile[:, None]  # eyebrow band of the fixed mask
     frames += rng.normal(0, 0.5, frames.shape)
-    assert abs(spot_apex(frames) - 6) <= 1
-    apex, scores = spot_apex(frames, onset=2, offset=10, return_scores=True)
+    assert abs(spot_apex(frames, method="diff") - 6) <= 1
+    apex, scores = spot_apex(frames, onset=2, offset=10, return_scores=True,
+                              method="diff")
     assert abs(apex - 6) <= 1 and scores.shape == (9,)
-    assert spot_apex(frames, sigma=0) == 6
+    assert spot_apex(frames, sigma=0, method="diff") == 6
     # a change outside the facial regions is ignored
     frames[9, 0:3, 0:3] += 1000
-    assert spot_apex(frames, sigma=0) == 6
+    assert spot_apex(frames, sigma=0, method="diff") == 6
 
 
 def test_spot_apex_uses_landmarks():
@@ -255,8 +256,8 @@ def test_spot_apex_uses_landmarks():
     landmarks[:] = [35.0, 35.0]
     landmarks[17:27] = np.c_[np.linspace(30, 36, 10), np.full(10, 15.0)]
     landmarks[48:68] = np.c_[np.linspace(25, 29, 20), np.linspace(5, 7, 20)]
-    assert spot_apex(frames, sigma=0) == 7
-    assert spot_apex(frames, landmarks=landmarks, sigma=0) == 3
+    assert spot_apex(frames, sigma=0, method="diff") == 7
+    assert spot_apex(frames, landmarks=landmarks, sigma=0, method="diff") == 3
     with pytest.raises(ValueError, match="landmarks"):
         spot_apex(frames, landmarks=np.zeros((5, 2)))
 
@@ -290,9 +291,37 @@ def test_spot_apex_ignores_linear_drift():
         f[8:12, 12:28] += 12.0 * profile[t]        # the micro-movement
         frames.append(f + rng.normal(0, 0.5, f.shape))
     frames = np.stack(frames)
-    assert spot_apex(frames, reference="onset") == n - 1
+    assert spot_apex(frames, reference="onset", method="diff") == n - 1
     for method in ("diff", "flow"):
         assert abs(spot_apex(frames, method=method) - apex) <= 1
+
+
+def test_spot_apex_nose_anchor_ignores_a_head_movement():
+    # the whole face moves 1.5 px and back (a nod, peak at frame 13) while the
+    # mouth alone moves 0.8 px and back (the expression, peak at frame 5); the
+    # flow of the regions sees the nod, the flow relative to the nose does not
+    rng = np.random.default_rng(11)
+    base = gaussian_filter(rng.random((64, 64)), 2.0) * 255
+    n = 19
+    nod = 1.5 * np.exp(-0.5 * ((np.arange(n) - 13) / 1.5) ** 2)
+    mouth = 0.8 * np.exp(-0.5 * ((np.arange(n) - 5) / 1.5) ** 2)
+    frames = []
+    for t in range(n):
+        f = base.copy()
+        f[40:56, 16:48] = ndimage_shift(base, (0.0, mouth[t]), order=3,
+                                        mode="nearest")[40:56, 16:48]
+        frames.append(ndimage_shift(f, (nod[t], 0.0), order=3, mode="nearest"))
+    frames = np.clip(np.stack(frames), 0, 255)
+    landmarks = np.zeros((68, 2))
+    landmarks[17:27] = np.c_[np.linspace(14, 50, 10), np.full(10, 14.0)]  # brows
+    landmarks[27:36] = np.c_[np.full(9, 32.0), np.linspace(22, 36, 9)]    # nose
+    landmarks[36:48] = np.c_[np.linspace(16, 48, 12), np.full(12, 20.0)]  # eyes
+    landmarks[48:68] = np.c_[np.linspace(22, 42, 20), np.linspace(44, 52, 20)]
+    assert spot_apex(frames, landmarks=landmarks, anchor="none") == 13
+    assert spot_apex(frames, landmarks=landmarks) == 5            # auto: nose
+    assert spot_apex(frames, landmarks=landmarks, anchor="nose") == 5
+    with pytest.raises(ValueError, match="anchor"):
+        spot_apex(frames, anchor="chin")
 
 
 def test_spot_apex_bad_input():
@@ -514,3 +543,25 @@ def test_resampler_remaps_fps_and_keyframes_drop_it():
     assert out.fps == pytest.approx(200.0 * 15 / 59)
     key = KeyframeSelector("onset-apex").fit_transform([clip])[0]
     assert key.fps is None and clip.fps == 200.0
+
+
+def test_keyframe_selector_forwards_spot_params():
+    rng = np.random.default_rng(3)
+    base = gaussian_filter(rng.random((40, 40)), 1.5) * 200
+    profile = np.array([0, 1, 3, 8, 3, 1, 0, 0, 0], dtype=float)
+    frames = np.stack([base] * len(profile))
+    frames[:, 10, 10:30] += 4 * profile[:, None]      # the brow band peaks at 3
+    frames[:, 30:34, 10:30] += 3.0 * np.arange(9)[:, None, None]  # mouth drift
+    clip = Clip(np.clip(frames, 0, 255), onset=0, offset=8)
+    params = {"reference": "onset", "sigma": 0}
+    sel = KeyframeSelector("onset-apex", apex="spotted", spotter="diff",
+                           spot_params=params).fit_transform([clip])[0]
+    expected = spot_apex(clip.frames, method="diff", **params)
+    assert expected == 8                               # the drift wins
+    np.testing.assert_array_equal(sel.frames, clip.frames[[0, expected]])
+    default = KeyframeSelector("onset-apex", apex="spotted", spotter="diff")
+    assert np.array_equal(default.fit_transform([clip])[0].frames,
+                          clip.frames[[0, 3]])
+    for bad in ({"method": "diff"}, {"onset": 2}):
+        with pytest.raises(ValueError, match="spot_params may hold"):
+            KeyframeSelector(apex="spotted", spot_params=bad).fit([clip])
