@@ -392,25 +392,39 @@ def _print_long(res):
     print(f"face followed on frames {a}..{b}"
           + (f" (lost at frame {res.face_lost_at})" if res.face_lost_at is not None
              else ""))
+    if res.noise is not None and res.threshold is not None:
+        print(f"noise level {res.noise:.3g} (median spotter score); threshold "
+              f"{res.threshold:.3g} ({res.threshold / res.noise:.2f} x noise)"
+              if res.noise > 0 else f"threshold {res.threshold:.3g}")
     if not res.intervals:
-        print("no movement spotted")
+        print("no movement spotted: nothing in this video stands out of its own "
+              "noise, so there is nothing to classify")
         return
     names = ([str(_plain(c)) for c in res.classes] if res.classes is not None
              else [])
     print(f"{len(res.intervals)} interval(s) spotted (frames onset-apex-offset, "
-          "seconds, kind, head motion, spotter score, prediction):")
+          "seconds, kind, head motion left after registration, eyes closing, "
+          "spotter score over the noise level, prediction):")
     head = (f"  {'#':>2}  {'frames':<15} {'time (s)':<18} {'kind':<5} {'head':<4} "
-            f"{'score':>7}  {'predicted':<10}" + "".join(f" {n:>9}" for n in names))
+            f"{'blink':<5} {'snr':>5}  {'predicted':<10}"
+            + "".join(f" {n:>9}" for n in names))
     print(head)
     for i, iv in enumerate(res.intervals, 1):
         t = iv.times()
         probs = iv.probabilities() or {}
         frames = f"{iv.onset}-{iv.apex}-{iv.offset}"
         times = "-".join(f"{t[k]:.2f}" for k in ("onset", "apex", "offset"))
+        snr = "-" if iv.snr is None else f"{iv.snr:.2f}"
         print(f"  {i:>2}  {frames:<15} {times:<18} "
               f"{iv.kind:<5} {'yes' if iv.is_head_motion else 'no':<4} "
-              f"{iv.score:>7.3g}  {str(_plain(iv.label)):<10}"
+              f"{'yes' if iv.is_blink else 'no':<5} "
+              f"{snr:>5}  {str(_plain(iv.label)):<10}"
               + "".join(f" {p:>9.3f}" for p in probs.values()))
+    moved = [f"#{i} {iv.head_motion_removed:.1f} px"
+             for i, iv in enumerate(res.intervals, 1)
+             if iv.compensated and (iv.head_motion_removed or 0.0) >= 0.5]
+    if moved:
+        print("head motion removed by registration: " + ", ".join(moved))
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -429,7 +443,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if mode == "long":
         res = predict_long_video(info["model"], args.video, fps=args.fps,
                                  frame_shape=shape, upsample=args.upsample,
-                                 metadata=info["metadata"])
+                                 metadata=info["metadata"],
+                                 compensate=args.compensate)
         _print_long(res)
         _warn(res.warnings)
         n_head = sum(iv.is_head_motion for iv in res.intervals)
@@ -437,17 +452,27 @@ def cmd_predict(args: argparse.Namespace) -> int:
             _warn([f"{n_head} of {len(res.intervals)} interval(s) are mostly head "
                    "motion (column 'head'): their answer describes the head moving, "
                    "not a facial movement"])
+        n_blink = sum(iv.is_blink for iv in res.intervals)
+        if n_blink:
+            _warn([f"{n_blink} of {len(res.intervals)} interval(s) close the eyes "
+                   "(column 'blink'): they may be blinks, which the micro-expression "
+                   "corpora do not code"])
         plot_long_prediction(res, out)
     else:
         res = predict_video(info["model"], args.video, frame_shape=shape,
                             onset=args.onset, apex=args.apex, offset=args.offset,
                             spotter=args.spotter, upsample=args.upsample,
-                            fps=args.fps, metadata=info["metadata"])
+                            fps=args.fps, metadata=info["metadata"],
+                            compensate=args.compensate)
         fps = f", {res.fps:g} fps" if res.fps else ""
         print(f"skmer predict: {res.source} ({res.n_frames} frames{fps})")
         how = ("given" if res.apex_given
                else f"spotted (search {res.onset}..{res.offset})")
         print(f"face found on frame {res.onset}; apex at frame {res.apex}, {how}")
+        if res.compensated:
+            print(f"head motion onset -> apex: {res.head_motion_removed:.2f} px "
+                  f"removed by registration, {res.head_motion:.2f} px left "
+                  f"(local motion {res.local_motion:.2f} px)")
         print(f"predicted: {res.label}")
         probs = res.probabilities()
         if probs:
@@ -603,6 +628,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "a folder of frames)")
     r.add_argument("--face-size", type=_positive(int), default=None,
                    help="face-crop size (default: the model's)")
+    r.add_argument("--no-compensate", dest="compensate", action="store_false",
+                   help="do not register the apex frame to the onset frame "
+                        "(head-motion compensation) before the model")
     r.add_argument("--upsample", type=int, choices=(0, 1, 2), default=0,
                    help="dlib detector upsampling (1 finds smaller faces)")
     r.set_defaults(func=cmd_predict)

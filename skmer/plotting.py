@@ -280,7 +280,8 @@ def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
         ax.axvline(iv.apex / fps, color=colour, lw=0.8, ls="--")
         probs = iv.probabilities()
         p = f" {probs[_plain(iv.label)]:.2f}" if probs else ""
-        flag = " head" if iv.is_head_motion else ""
+        flag = (" head" if iv.is_head_motion else "") + (
+            " blink" if getattr(iv, "is_blink", False) else "")
         x = min(max(iv.apex / fps, 0.06 * result.n_frames / fps),
                 0.94 * result.n_frames / fps)
         ax.text(x, top * (1.02 + 0.12 * (i % 2)),
@@ -325,8 +326,8 @@ def plot_long_prediction(result: LongVideoPrediction,
     What ``skmer predict`` writes for a long video: the timeline
     (:func:`plot_timeline`) on top; below it the onset, apex, flow and class
     probabilities of the interval with the highest spotter score among the micro
-    intervals without head motion (else among all intervals); the warnings in
-    red.
+    intervals without head motion or blink (else among all intervals); the
+    warnings in red.
 
     Parameters
     ----------
@@ -374,5 +375,6 @@ def plot_long_prediction(result: LongVideoPrediction,
 def _main_interval(intervals):
     if not intervals:
         return None
-    clean = [iv for iv in intervals if iv.kind == "micro" and not iv.is_head_motion]
+    clean = [iv for iv in intervals if iv.kind == "micro" and not iv.is_head_motion
+             and not getattr(iv, "is_blink", False)]
     return max(clean or intervals, key=lambda iv: iv.score or 0.0)

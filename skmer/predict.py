@@ -12,9 +12,16 @@ Two ways in:
 * **a long video** (:func:`predict_long_video`): nobody marked onset and apex.  The
   face is located and followed, a micro-expression spotter
   (:class:`skmer.spotting.MicroExpressionSpotter`) finds the intervals of facial
-  movement, and every interval's ``[onset, apex]`` pair goes to the model; each
-  interval is flagged as micro or macro (the spotter's duration rule) and for rigid
-  head motion between its onset and apex.
+  movement (peaks of at least 1.5 times the video's own noise level), and every
+  interval's ``[onset, apex]`` pair goes to the model; each interval is flagged as
+  micro or macro (the spotter's duration rule) and for rigid head motion between
+  its onset and apex.
+
+In both, the apex frame is first registered to the onset frame on stable
+landmarks (:func:`~skmer.preprocessing.register_frames`: the nose ridge and the
+eye corners, refined by ECC), so that the rigid motion of the head is removed
+before the flow the model sees (``compensate=False`` keeps the frames as they
+are).
 
 The model contract: a fitted estimator (usually a Pipeline) whose ``predict``
 (and, for probabilities, ``predict_proba`` and ``classes_``) accepts a sequence of
@@ -53,6 +60,7 @@ __all__ = [
     "LongVideoPrediction",
     "NoFaceError",
     "VideoPrediction",
+    "eye_aspect_ratio",
     "flatten_samples",
     "head_motion",
     "make_predict_pipeline",
@@ -297,6 +305,57 @@ def head_motion(flow: np.ndarray) -> tuple[float, float]:
             float(np.hypot(*(target - rigid).T).mean()))
 
 
+# A blink at the apex: the eye aspect ratio there below 0.2 (Soukupova and Cech's
+# closed-eye threshold) and below 60 % of the onset's (a smile narrows the eyes by
+# about 10 %, a blink by more than half: measured on the shared talking-face videos).
+BLINK_EAR = 0.2
+BLINK_DROP = 0.6
+
+
+def eye_aspect_ratio(landmarks: np.ndarray) -> float:
+    """Eye aspect ratio (EAR) of a face: how open its eyes are.
+
+    For each eye, with its six dlib points ``p1..p6`` (36-41 and 42-47),
+    ``EAR = (|p2 - p6| + |p3 - p5|) / (2 |p1 - p4|)`` (Soukupova and Cech
+    [1]_); the mean of the two eyes is returned.  About 0.3 for open eyes, under
+    0.2 for closed ones; it does not depend on the face's size.
+
+    Parameters
+    ----------
+    landmarks : ndarray of shape (68, 2)
+        dlib's 68 points ``(x, y)``.
+
+    Returns
+    -------
+    ear : float
+        The mean eye aspect ratio of the two eyes.
+
+    References
+    ----------
+    .. [1] T. Soukupova and J. Cech, "Real-time eye blink detection using facial
+       landmarks", 21st Computer Vision Winter Workshop (CVWW), 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.predict import eye_aspect_ratio
+    >>> eye = np.array([[0, 0], [1, -1], [2, -1], [3, 0], [2, 1], [1, 1]], float)
+    >>> lm = np.zeros((68, 2)); lm[36:42] = eye; lm[42:48] = eye + [10, 0]
+    >>> round(eye_aspect_ratio(lm), 4)   # (2 + 2) / (2 * 3)
+    0.6667
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    if lm.shape != (68, 2):
+        raise ValueError(f"landmarks must have shape (68, 2); got {lm.shape}.")
+    out = []
+    for a in (36, 42):
+        p = lm[a:a + 6]
+        width = np.linalg.norm(p[0] - p[3])
+        out.append((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4]))
+                   / (2.0 * width) if width > 0 else np.nan)
+    return float(np.mean(out))
+
+
 @dataclass
 class VideoPrediction:
     """What :func:`predict_video` found in one video (or one spotted interval).
@@ -337,6 +396,19 @@ class VideoPrediction:
         ``"micro"`` or ``"macro"`` for a spotted interval (None for one clip).
     score : float or None
         The spotter's score of a spotted interval.
+    snr : float or None
+        ``score`` over the video's noise level (the median of the spotter's
+        per-frame score), for a spotted interval whose spotter reports one.
+    compensated : bool
+        The apex frame was registered to the onset frame (head motion removed)
+        before the model and ``flow`` saw them.
+    head_motion_removed : float or None
+        With ``compensated``, the rigid part of the flow of the frames as they
+        were, crop pixels: the head motion registration removed (``head_motion``
+        is what it left).
+    eye_openness : tuple of (float, float) or None
+        :func:`eye_aspect_ratio` at the onset and at the apex (None where dlib
+        placed no landmarks).
     warnings : list of str
         What the user must know to read the answer (a synthetic-data model, head
         motion).
@@ -365,10 +437,31 @@ class VideoPrediction:
     score: float | None = None
     warnings: list = field(default_factory=list)
     trained_on: str | None = None
+    snr: float | None = None
+    compensated: bool = False
+    head_motion_removed: float | None = None
+    eye_openness: tuple | None = None
+
+    @property
+    def is_blink(self) -> bool:
+        """The eyes close between onset and apex (the movement may be a blink).
+
+        The eye aspect ratio at the apex is below 0.2 and below 60 % of the
+        onset's.  The corpora (CASME II, SAMM) do not code blinks as
+        micro-expressions, so a model trained on them has not seen one.
+        """
+        if self.eye_openness is None:
+            return False
+        before, after = self.eye_openness
+        return bool(after < BLINK_EAR and after < BLINK_DROP * before)
 
     @property
     def is_head_motion(self) -> bool:
-        """The onset -> apex motion is mostly rigid head motion."""
+        """The onset -> apex motion the model saw is mostly rigid head motion.
+
+        With ``compensated``, what registration left (e.g. a head turned out of
+        the image plane, which a similarity map cannot undo).
+        """
         return (self.head_motion >= HEAD_MOTION_PX
                 and self.head_motion > self.local_motion)
 
@@ -394,10 +487,17 @@ class VideoPrediction:
                "n_frames": self.n_frames, "fps": self.fps,
                "head_motion_px": round(self.head_motion, 3),
                "local_motion_px": round(self.local_motion, 3),
-               "head_motion": bool(self.is_head_motion)}
+               "head_motion": bool(self.is_head_motion),
+               "compensated": bool(self.compensated),
+               "head_motion_removed_px": (None if self.head_motion_removed is None
+                                          else round(self.head_motion_removed, 3)),
+               "eye_aspect_ratio": (None if self.eye_openness is None else
+                                    [round(v, 3) for v in self.eye_openness]),
+               "blink": self.is_blink}
         if self.kind is not None:
             out["kind"] = self.kind
             out["score"] = self.score
+            out["snr"] = None if self.snr is None else round(self.snr, 3)
         out["warnings"] = list(self.warnings)
         out["trained_on"] = self.trained_on
         out["synthetic_model"] = any("synthetic" in w for w in self.warnings)
@@ -437,6 +537,10 @@ class LongVideoPrediction:
         The spotter, as its repr.
     threshold : float or None
         The spotter's threshold on ``scores`` (None when it gives none).
+    noise : float or None
+        The spotter's noise level of the video (the median of its per-frame
+        score; None when it gives none): an interval's ``snr`` is its score over
+        this.
     """
 
     source: str
@@ -451,6 +555,7 @@ class LongVideoPrediction:
     trained_on: str | None = None
     spotter: str = ""
     threshold: float | None = None
+    noise: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-able summary."""
@@ -459,6 +564,7 @@ class LongVideoPrediction:
                 "duration_s": round(self.n_frames / self.fps, 3),
                 "analysed_frames": list(self.analysed),
                 "face_lost_at": self.face_lost_at, "spotter": self.spotter,
+                "threshold": self.threshold, "noise": self.noise,
                 "n_intervals": len(self.intervals),
                 "intervals": [iv.to_dict() for iv in self.intervals],
                 "warnings": list(self.warnings), "trained_on": self.trained_on,
@@ -567,11 +673,59 @@ def _classify(model, pair):
     return label, proba, classes
 
 
-def _pair(crop, onset, apex):
+def _crop_pair(frames, shape, color, upsample, metadata, name):
+    """Face crops of a two-frame clip, located on its first frame."""
     from skmer.datasets import Clip
 
-    return Clip(crop.frames[[onset, apex]], onset=0, apex=1,
-                landmarks=crop.landmarks, id=crop.id)
+    crop = _cropper(shape, color, upsample, metadata).fit_transform(
+        [Clip(frames, onset=0, apex=1, id=name)])[0]
+    return Clip(crop.frames, onset=0, apex=1, landmarks=crop.landmarks, id=name)
+
+
+def _analyse_pair(model, frames, ref, apex, *, shape, color, upsample, metadata,
+                  compensate, name):
+    """Register, crop, classify and measure the ``(ref, apex)`` pair of frames.
+
+    The crops are located on the reference frame.  With ``compensate`` the apex
+    frame is first registered to the reference frame on stable landmarks; the
+    rigid motion of the frames as they were is measured as well.
+    """
+    from skmer.preprocessing import face_landmarks, optical_flow, register_frames
+
+    raw = frames[[ref, apex]]
+    removed = None
+    if compensate:
+        reg = register_frames(raw, reference=0, smooth=0.0, on_missing="interpolate",
+                              upsample=upsample, where=f"{name} frames {ref}, {apex}")
+        marks = [m if ok else None for m, ok in zip(reg.landmarks, reg.found)]
+        before = _crop_pair(raw, shape, color, upsample, metadata, name)
+        removed = head_motion(optical_flow(before.frames[0], before.frames[1],
+                                           method="tvl1"))[0]
+        pair = _crop_pair(reg.frames, shape, color, upsample, metadata, name)
+    else:
+        pair = _crop_pair(raw, shape, color, upsample, metadata, name)
+        marks = [face_landmarks(np.ascontiguousarray(f), upsample=upsample)
+                 for f in raw]
+    eyes = (None if any(m is None for m in marks)
+            else tuple(eye_aspect_ratio(m) for m in marks))
+    label, proba, classes = _classify(model, pair)
+    flow = optical_flow(pair.frames[0], pair.frames[1], method="tvl1")
+    rigid, local = head_motion(flow)
+    return dict(label=label, proba=proba, classes=classes, model_input=pair,
+                onset_frame=pair.frames[0], apex_frame=pair.frames[1], flow=flow,
+                head_motion=rigid, local_motion=local, compensated=bool(compensate),
+                head_motion_removed=removed, eye_openness=eyes)
+
+
+def _blink_warning(res):
+    if not res.is_blink:
+        return None
+    where = (f"frame {res.apex}" if res.kind is None
+             else f"the apex of the interval at frame {res.apex}")
+    before, after = res.eye_openness
+    return (f"the eyes close at {where} (eye aspect ratio {before:.2f} -> "
+            f"{after:.2f}): the movement may be a blink, which the micro-expression "
+            "corpora do not code; the model has not seen one")
 
 
 def _head_warning(res):
@@ -592,7 +746,8 @@ def predict_video(model: Any, source: str | os.PathLike, *,
                   onset: int | None = None, apex: int | None = None,
                   offset: int | None = None, spotter: str = "flow",
                   upsample: int = 0, fps: float | None = None,
-                  metadata: dict | None = None) -> VideoPrediction:
+                  metadata: dict | None = None,
+                  compensate: bool = True) -> VideoPrediction:
     """Crop the face, spot the apex and classify the micro-expression of a video.
 
     Parameters
@@ -622,6 +777,13 @@ def predict_video(model: Any, source: str | os.PathLike, *,
         Metadata saved with the model: its ``frame_shape``, the face-crop
         parameters of its ``preprocessing`` and its training data (for the
         warnings).
+    compensate : bool, default=True
+        Register the apex frame to the reference frame on stable landmarks
+        before the model sees them (:func:`~skmer.preprocessing.register_frames`:
+        similarity on the nose ridge and eye corners, ECC refinement; a frame
+        where dlib finds no face is left as it is), so that rigid head motion is
+        not read as an expression.  The head motion it removed is reported
+        (``head_motion_removed``).
 
     Returns
     -------
@@ -638,7 +800,7 @@ def predict_video(model: Any, source: str | os.PathLike, *,
         No such video.
     """
     from skmer.datasets import Clip
-    from skmer.preprocessing import optical_flow, spot_apex
+    from skmer.preprocessing import spot_apex
 
     shape = _frame_shape(model, frame_shape, metadata)
     color = "rgb" if len(shape) == 3 else "grey"
@@ -686,41 +848,44 @@ def predict_video(model: Any, source: str | os.PathLike, *,
             f"({apex}). Give an apex and offset before the face leaves "
             f"(--apex/--offset < {lost}), or cut the video.")
 
-    pair = _pair(crop, onset, apex)
-    label, proba, classes = _classify(model, pair)
-    flow = optical_flow(crop.frames[onset], crop.frames[apex], method="tvl1")
-    rigid, local = head_motion(flow)
     res = VideoPrediction(
-        source=str(source), label=label, classes=classes, proba=proba,
-        onset=onset, apex=apex, offset=offset, n_frames=n, fps=fps,
-        onset_frame=crop.frames[onset], apex_frame=crop.frames[apex], flow=flow,
-        spot_scores=scores, model_input=pair, apex_given=not scores.size,
-        head_motion=rigid, local_motion=local,
+        source=str(source), onset=onset, apex=apex, offset=offset, n_frames=n,
+        fps=fps, spot_scores=scores, apex_given=not scores.size,
         warnings=model_warnings(metadata),
-        trained_on=(metadata or {}).get("trained_on"))
-    warning = _head_warning(res)
-    if warning:
-        res.warnings.append(warning)
+        trained_on=(metadata or {}).get("trained_on"),
+        **_analyse_pair(model, frames, onset, apex, shape=shape, color=color,
+                        upsample=upsample, metadata=metadata,
+                        compensate=compensate, name=source.name))
+    res.warnings += [w for w in (_head_warning(res), _blink_warning(res)) if w]
     return res
 
 
 # --------------------------------------------------------------------------------------
 # a long video
 # --------------------------------------------------------------------------------------
+# The default spotter's noise floor: a movement must reach 1.5 times the video's
+# noise level (the median MDMD score).  Chosen on evm_face (its unexplained peaks
+# reach 1.15-1.32 times it; 0.75 px injected mouth movements 1.9-2.2 times) and
+# measured in benchmarks/spotting.py (row "flow, 1.5 x noise").
+MIN_SNR = 1.5
+
+
 def _default_spotter():
     from skmer.spotting import MicroExpressionSpotter
 
-    return MicroExpressionSpotter()
+    return MicroExpressionSpotter(min_snr=MIN_SNR)
 
 
 def _run_spotter(spotter, frames, fps):
-    """``(intervals, scores, threshold)`` of the spotter on the video's frames."""
+    """``(intervals, scores, threshold, noise)`` of the spotter on the frames."""
+    noise = None
     if hasattr(spotter, "spot"):
         intervals, out = spotter.spot(frames, fps=fps, return_scores=True)
         # the contrasted score is what the spotter thresholds into intervals
         scores = out.get("contrast", out.get("score")) if hasattr(out, "get") \
             else out
         threshold = out.get("threshold") if hasattr(out, "get") else None
+        noise = out.get("noise") if hasattr(out, "get") else None
     else:  # a plain callable: (frames, fps) -> (intervals, scores)
         intervals, scores = spotter(frames, fps)
         threshold = None
@@ -729,14 +894,16 @@ def _run_spotter(spotter, frames, fps):
         raise ValueError(f"the spotter gave {scores.shape} scores for a video of "
                          f"{len(frames)} frames.")
     threshold = None if threshold is None else float(threshold)
-    return sorted(intervals, key=lambda iv: iv.onset), scores, threshold
+    noise = None if noise is None else float(noise)
+    return sorted(intervals, key=lambda iv: iv.onset), scores, threshold, noise
 
 
 def predict_long_video(model: Any, source: str | os.PathLike, *,
                        spotter: Any = None, fps: float | None = None,
                        frame_shape: tuple[int, ...] | None = None,
                        upsample: int = 0,
-                       metadata: dict | None = None) -> LongVideoPrediction:
+                       metadata: dict | None = None,
+                       compensate: bool = True) -> LongVideoPrediction:
     """Spot the movements of a long video and classify each of them.
 
     The face is located on the first frame and followed (a detection about five
@@ -757,8 +924,9 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
         returning ``(intervals, scores)`` (intervals with ``onset``, ``apex``,
         ``offset``, ``score`` and ``kind``; scores a mapping with the per-frame
         ``"contrast"`` or ``"score"`` and the ``"threshold"``), such as
-        :class:`skmer.spotting.MicroExpressionSpotter` (the default, with its
-        defaults; it crops the face itself), or a callable
+        :class:`skmer.spotting.MicroExpressionSpotter` (the default:
+        ``MicroExpressionSpotter(min_snr=1.5)``, peaks of at least 1.5 times the
+        video's noise level; it crops the face itself), or a callable
         ``(frames, fps) -> (intervals, scores)`` with one score per frame.
     fps : float, default=None
         Frame rate; default the video file's.  Required for a folder of frames:
@@ -769,6 +937,13 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
         dlib detector upsampling.
     metadata : dict, default=None
         Metadata saved with the model.
+    compensate : bool, default=True
+        Register the apex frame to the reference frame on stable landmarks
+        before the model sees them (:func:`~skmer.preprocessing.register_frames`:
+        similarity on the nose ridge and eye corners, ECC refinement; a frame
+        where dlib finds no face is left as it is), so that rigid head motion is
+        not read as an expression.  The head motion it removed is reported
+        (``head_motion_removed``).
 
     Returns
     -------
@@ -785,7 +960,6 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
         No such video.
     """
     from skmer.datasets import Clip
-    from skmer.preprocessing import optical_flow
 
     shape = _frame_shape(model, frame_shape, metadata)
     color = "rgb" if len(shape) == 3 else "grey"
@@ -798,8 +972,9 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
             "--onset to predict one clip.")
     n = len(frames)
     try:
-        cropped = _cropper(shape, color, upsample, metadata).fit_transform(
-            [Clip(frames, onset=0, fps=fps, id=source.name)])
+        # the face on the first frame (each interval's pair is cropped on its own)
+        _cropper(shape, color, upsample, metadata).fit_transform(
+            [Clip(frames[:2], onset=0, fps=fps, id=source.name)])
     except ValueError as exc:
         if "no face found" not in str(exc):
             raise
@@ -811,11 +986,11 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
         warnings.append(
             f"the face is lost at frame {lost} ({lost / fps:.2f} s): frames {lost}.."
             f"{n - 1} are not analysed")
-    crop = cropped[0]
     spotter = _default_spotter() if spotter is None else spotter
     try:
         # the spotter crops the face itself (at the scale it needs)
-        intervals, part, threshold = _run_spotter(spotter, frames[:stop + 1], fps)
+        intervals, part, threshold, noise = _run_spotter(spotter,
+                                                         frames[:stop + 1], fps)
     except ValueError as exc:
         if lost is None:
             raise
@@ -834,25 +1009,21 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
         ref = onset if onset < apex else max(0, apex - 1)
         if ref == apex:
             ref = min(apex + 1, stop)
-        pair = _pair(crop, ref, apex)
-        label, proba, classes = _classify(model, pair)
-        flow = optical_flow(crop.frames[ref], crop.frames[apex], method="tvl1")
-        rigid, local = head_motion(flow)
         res = VideoPrediction(
-            source=str(source), label=label, classes=classes, proba=proba,
-            onset=onset, apex=apex, offset=offset, n_frames=n, fps=fps,
-            onset_frame=crop.frames[ref], apex_frame=crop.frames[apex],
-            flow=flow, spot_scores=part[onset:offset + 1], model_input=pair,
-            head_motion=rigid, local_motion=local, kind=str(iv.kind),
-            score=float(iv.score), trained_on=(metadata or {}).get("trained_on"))
-        warning = _head_warning(res)
-        if warning:
-            res.warnings.append(warning)
+            source=str(source), onset=onset, apex=apex, offset=offset, n_frames=n,
+            fps=fps, spot_scores=part[onset:offset + 1], kind=str(iv.kind),
+            score=float(iv.score),
+            snr=(float(iv.score) / noise if noise else None),
+            trained_on=(metadata or {}).get("trained_on"),
+            **_analyse_pair(model, frames, ref, apex, shape=shape, color=color,
+                            upsample=upsample, metadata=metadata,
+                            compensate=compensate, name=source.name))
+        res.warnings += [w for w in (_head_warning(res), _blink_warning(res)) if w]
         results.append(res)
     classes = getattr(model, "classes_", None)
     return LongVideoPrediction(
         source=str(source), n_frames=n, fps=fps, intervals=results, scores=scores,
-        analysed=(0, stop), face_lost_at=lost, threshold=threshold,
+        analysed=(0, stop), face_lost_at=lost, threshold=threshold, noise=noise,
         classes=None if classes is None else np.asarray(classes),
         warnings=warnings, trained_on=(metadata or {}).get("trained_on"),
         spotter=repr(spotter))

@@ -96,12 +96,26 @@ def test_predict_given_apex(shared_data, model_path, tmp_path, capsys):
                "--onset", "0", "--apex", "5", "--out", str(tmp_path / "p.png"),
                "--json", str(js)])
     assert rc == 0
-    assert "apex at frame 5, given" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "apex at frame 5, given" in out and "removed by registration" in out
     res = json.loads(js.read_text())
     assert (res["onset"], res["apex"], res["apex_given"]) == (0, 5, True)
-    # the talking head turns between frame 0 and 5: flagged as head motion
-    assert res["head_motion_px"] > 1.0 and res["head_motion"] is True
-    assert any("head motion" in w for w in res["warnings"])
+    # the talking head turns between frame 0 and 5 (measured 1.6 px rigid in the
+    # crop); registration on the nose ridge and eye corners removes it (0.06 px
+    # left), so the answer is no longer flagged as head motion
+    assert res["compensated"] is True and res["head_motion_removed_px"] > 1.0
+    assert res["head_motion_px"] < 0.3 and res["head_motion"] is False
+    assert not any("head motion" in w for w in res["warnings"])
+    # without registration the model sees the head turn, and the answer says so
+    rc = main(["predict", str(shared_data / VIDEO), "--model", str(model_path),
+               "--onset", "0", "--apex", "5", "--out", str(tmp_path / "q.png"),
+               "--json", str(js), "--no-compensate"])
+    raw = json.loads(js.read_text())
+    assert rc == 0 and raw["compensated"] is False
+    assert raw["head_motion_removed_px"] is None
+    assert raw["head_motion_px"] == pytest.approx(res["head_motion_removed_px"])
+    assert raw["head_motion"] is True
+    assert any("head motion" in w for w in raw["warnings"])
 
 
 def test_predict_frame_folder_matches_video(shared_data, model_path, tmp_path,
@@ -137,11 +151,11 @@ def test_real_model_on_a_held_out_raw_clip(shared_data, real_model_path, tmp_pat
                                            capsys):
     """Train without casme2/sub01; its raw clip goes crop -> flow -> model.
 
-    One clip is not an accuracy figure.  Measured (SVM, this checkout): with the
-    apex given at frame 5 (the annotated apex 59 of onset 46..offset 86, on the
-    16-frame interpolated clip) "positive" 0.56 (the clip's label), the same
-    probability the model gives the composite's own flow image of this sample;
-    with the apex spotted (frame 9) "negative" 0.78.
+    One clip is not an accuracy figure.  Measured (SVM, this checkout, head
+    motion compensated: 0.05-0.12 px removed): with the apex given at frame 5
+    (the annotated apex 59 of onset 46..offset 86, on the 16-frame interpolated
+    clip) "positive" 0.55 (the clip's label; 0.43 without the registration);
+    with the apex spotted (frame 3) "negative" 0.60.
     """
     from skmer.io import model_info
 
@@ -203,9 +217,10 @@ def _fake_spotter(frames, fps):
     return ivs, scores
 
 
-def test_predict_long_video_api(shared_data, model_path, tmp_path):
+def test_predict_long_video_api(shared_data, model_path, tmp_path, capsys):
     import matplotlib.image as mpimg
 
+    from skmer.cli import _print_long
     from skmer.io import model_info
     from skmer.plotting import plot_long_prediction
     from skmer.predict import predict_long_video
@@ -225,6 +240,13 @@ def test_predict_long_video_api(shared_data, model_path, tmp_path):
     assert sum(first["probabilities"].values()) == pytest.approx(1.0)
     assert first["kind"] == "micro" and isinstance(first["head_motion"], bool)
     json.dumps(d)  # JSON-able
+    # both intervals' pairs were registered; the summary lists them
+    assert all(iv.compensated and iv.head_motion_removed is not None
+               for iv in res.intervals)
+    res.intervals[1].head_motion_removed = 0.9  # listed from 0.5 px on
+    _print_long(res)
+    out = capsys.readouterr().out
+    assert "10-12-15" in out and "40-55-69" in out and "#2 0.9 px" in out
     png = plot_long_prediction(res, tmp_path / "long.png")
     img = mpimg.imread(tmp_path / "long.png")
     assert png is not None and img.shape[0] > 500 and img[..., :3].std() > 0.1
@@ -293,6 +315,12 @@ def test_predict_face_lost_midway(shared_data, model_path, tmp_path, capsys):
     assert 60 <= lost <= 80 and res["analysed_frames"] == [0, lost - 1]
     assert f"the face is lost at frame {lost}" in captured.err
     assert all(iv["offset"] < lost for iv in res["intervals"])
+    # the man blinks at about 1 s (frame 26: eye aspect ratio 0.31 -> 0.12); the
+    # interval there is flagged, the one before it (eyes open) is not
+    blinks = [iv["apex"] for iv in res["intervals"] if iv["blink"]]
+    assert len(blinks) == 1 and 24 <= blinks[0] <= 28, res["intervals"]
+    assert any(not iv["blink"] for iv in res["intervals"])
+    assert "may be blinks" in captured.err
 
 
 def test_predict_short_video(tmp_path, model_path, capsys):
@@ -387,6 +415,35 @@ def test_make_predict_pipeline_takes_an_estimator_or_svm():
         make_predict_pipeline("ststnet")
     with pytest.raises(ValueError, match="predict_proba"):
         make_predict_pipeline(object())
+
+
+def test_eye_aspect_ratio_and_the_blink_rule():
+    from skmer.predict import VideoPrediction, eye_aspect_ratio
+
+    def face(opening):
+        lm = np.zeros((68, 2))
+        eye = np.array([[0, 0], [1, -opening], [2, -opening], [3, 0],
+                        [2, opening], [1, opening]], float)
+        lm[36:42], lm[42:48] = eye, eye + [10, 0]
+        return lm
+
+    assert eye_aspect_ratio(face(0.45)) == pytest.approx(0.3)
+    # scale-free: the same face twice as large
+    assert eye_aspect_ratio(2 * face(0.45)) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="68, 2"):
+        eye_aspect_ratio(np.zeros((5, 2)))
+
+    def pred(before, after):
+        return VideoPrediction("v", 0, None, None, 0, 1, 1, 2, None, None, None,
+                               None, None, None, eye_openness=(before, after))
+
+    assert pred(0.31, 0.12).is_blink                  # a blink
+    assert not pred(0.33, 0.29).is_blink              # a smile narrows the eyes
+    assert not pred(0.30, 0.19).is_blink              # closed by a third only
+    assert pred(0.19, 0.10).is_blink                  # narrow eyes, then closed
+    assert not VideoPrediction("v", 0, None, None, 0, 1, 1, 2, None, None, None,
+                               None, None, None).is_blink   # no landmarks
+    assert pred(0.31, 0.12).to_dict()["blink"] is True
 
 
 def test_model_warnings_and_head_motion():

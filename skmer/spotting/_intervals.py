@@ -7,8 +7,9 @@ turns such a score curve into intervals:
 1. *contrast* (Moilanen et al. 2014): ``C(i) = s(i) - (s(i - k) + s(i + k)) / 2``,
    negative values set to 0, so that a short bump stands out and slow drifts do not;
 2. *threshold* (MEGC baseline): ``T = mean(C) + p * (max(C) - mean(C))``, raised to
-   ``min_score`` if that is larger; peaks of ``C`` above ``T``, at least ``k`` frames
-   apart, are the apex candidates;
+   ``min_score`` and to ``min_snr * median(s)`` (the video's noise level: most frames
+   of a long video are still) if those are larger; peaks of ``C`` above ``T``, at
+   least ``k`` frames apart, are the apex candidates;
 3. *extent*: around each peak ``a``, the change at the apex's place (its blocks)
    of every frame relative to the face interpolated between the frames ``2k``
    before and after ``a``; onset and offset are where it falls below ``extent``
@@ -207,8 +208,14 @@ def _extent(profile, a, k, n_frames, extent, max_doublings=3):
     return int(r1 + i * step), int(r1 + j * step)
 
 
+def noise_level(s):
+    """Return the noise level of a score curve: its median (most frames are still)."""
+    s = np.asarray(s, dtype=np.float64)
+    return float(np.median(s)) if s.size else 0.0
+
+
 def scores_to_intervals(s, k, profile, *, fps, p, min_score, max_duration,
-                        keep_macro, extent=_EXTENT):
+                        keep_macro, extent=_EXTENT, min_snr=0.0):
     """Intervals of a score curve ``s`` (see the module docstring).
 
     ``profile(a, k, r1, r2, step)`` measures the movement at apex ``a`` on frames
@@ -222,9 +229,10 @@ def scores_to_intervals(s, k, profile, *, fps, p, min_score, max_duration,
     # apexes only where both neighbours k frames away exist
     c[:k] = 0.0
     c[n - k:] = 0.0
+    floor = max(float(min_score), float(min_snr) * noise_level(s))
     if not np.any(c > 0):
-        return [], c, float(min_score)
-    thr = max(c.mean() + p * (c.max() - c.mean()), float(min_score))
+        return [], c, floor
+    thr = max(c.mean() + p * (c.max() - c.mean()), floor)
     peaks, _ = find_peaks(np.concatenate([[-np.inf], c, [-np.inf]]),
                           height=max(thr, np.finfo(float).tiny), distance=k)
     peaks = peaks - 1

@@ -17,6 +17,7 @@ from skmer.spotting._intervals import (
     _check_length,
     _check_video,
     _window_frames,
+    noise_level,
     scores_to_intervals,
 )
 from skmer.spotting._scores import (
@@ -91,6 +92,13 @@ class MicroExpressionSpotter(BaseEstimator):
         Absolute floor of the threshold, in the method's units (chi-squared distance
         for ``"lbp"``, pixels of the face crop for ``"flow"``).  The relative
         threshold alone always finds a peak, even in a still video.
+    min_snr : float, default=0.0
+        Floor of the threshold relative to the video's own noise: a peak of the
+        contrasted score must reach ``min_snr`` times the median of the per-frame
+        score (most frames of a long video are still, so the median is the score
+        of the flow's or the texture's noise).  0 disables it (the MEGC
+        baselines); :func:`skmer.predict.predict_long_video` uses 1.5 (see the
+        *Spotting* topic page for what it measured).
     n_blocks : int or tuple of (int, int), default=(6, 6)
         Block grid ``(rows, cols)`` over the face.
     face : {"crop", "full"}, default="crop"
@@ -152,6 +160,7 @@ class MicroExpressionSpotter(BaseEstimator):
         "max_duration": [Interval(Real, 0, None, closed="neither")],
         "p": [Interval(Real, 0, 1, closed="both")],
         "min_score": [Interval(Real, 0, None, closed="left")],
+        "min_snr": [Interval(Real, 0, None, closed="left")],
         "n_blocks": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "face": [StrOptions(set(FACE_MODES))],
         "face_size": [Interval(Integral, 16, None, closed="left"), None],
@@ -164,12 +173,13 @@ class MicroExpressionSpotter(BaseEstimator):
     def __init__(self, method="flow", *, window=0.5, max_duration=0.5, p=0.5,
                  min_score=0.0, n_blocks=(6, 6), face="crop", face_size=None,
                  regions=("brow", "eye", "mouth"), flow_method="dis",
-                 keep_macro=True, upsample=0):
+                 keep_macro=True, upsample=0, min_snr=0.0):
         self.method = method
         self.window = window
         self.max_duration = max_duration
         self.p = p
         self.min_score = min_score
+        self.min_snr = min_snr
         self.n_blocks = n_blocks
         self.face = face
         self.face_size = face_size
@@ -285,7 +295,8 @@ class MicroExpressionSpotter(BaseEstimator):
             ``score``, ``kind`` ("micro" or "macro") and ``fps``.
         scores : Bunch
             Only with ``return_scores``: ``score`` (per-frame change score),
-            ``contrast`` (the contrasted score), ``threshold`` and ``k`` (half window
+            ``contrast`` (the contrasted score), ``threshold``, ``noise`` (the
+            median of ``score``, the unit of ``min_snr``) and ``k`` (half window
             in frames).
 
         Raises
@@ -319,9 +330,11 @@ class MicroExpressionSpotter(BaseEstimator):
         s = scorer.scores(k)
         intervals, c, thr = scores_to_intervals(
             s, k, scorer.profile, fps=fps, p=self.p, min_score=self.min_score,
-            max_duration=self.max_duration, keep_macro=self.keep_macro)
+            max_duration=self.max_duration, keep_macro=self.keep_macro,
+            min_snr=self.min_snr)
         if return_scores:
-            return intervals, Bunch(score=s, contrast=c, threshold=thr, k=k)
+            return intervals, Bunch(score=s, contrast=c, threshold=thr, k=k,
+                                    noise=noise_level(s))
         return intervals
 
     def __sklearn_tags__(self):

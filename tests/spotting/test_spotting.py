@@ -204,6 +204,38 @@ def test_spot_returns_scores_and_predict_takes_several_videos(injected):
     assert both.shape == (2,) and both[0] == intervals and both[1] == []
 
 
+def test_min_snr_is_a_floor_relative_to_the_video_noise():
+    from skmer.spotting._intervals import scores_to_intervals
+
+    # a noise level of 1 (the median score) and one bump of contrast 1.4 at 40
+    s = np.ones(81)
+    s[::2] = 0.9
+    s[40] += 1.4
+
+    def flat(a, k, r1, r2, step):
+        out = np.zeros(len(range(r1, r2 + 1, step)))
+        out[(a - r1) // step] = 1.0
+        return out
+
+    kw = dict(fps=FPS, p=0.5, min_score=0.0, max_duration=0.5, keep_macro=True)
+    found, c, thr = scores_to_intervals(s, 8, flat, **kw)
+    assert [iv.apex for iv in found] == [40] and c[40] == pytest.approx(1.4)
+    none, _, thr = scores_to_intervals(s, 8, flat, min_snr=1.5, **kw)
+    assert none == [] and thr == pytest.approx(1.5)
+    kept, _, thr = scores_to_intervals(s, 8, flat, min_snr=1.3, **kw)
+    assert [iv.apex for iv in kept] == [40] and thr == pytest.approx(1.3)
+
+
+def test_min_snr_spotter_reports_the_noise(injected):
+    _, out, m = injected
+    spotter = MicroExpressionSpotter("flow", face="full", min_snr=1.5)
+    intervals, scores = spotter.spot(out, fps=FPS, return_scores=True)
+    assert scores.noise == pytest.approx(np.median(scores.score))
+    assert scores.threshold >= 1.5 * scores.noise
+    # the injected 1 px movement stands far above the texture's flow noise
+    assert [abs(iv.apex - m.apex) <= 1 for iv in intervals] == [True]
+
+
 def test_clip_fps_is_used():
     from skmer.datasets import Clip
 
@@ -244,6 +276,7 @@ def test_no_face_is_a_clear_error():
     ({"window": 0}, "window"),
     ({"regions": ("nose",)}, "regions"),
     ({"n_blocks": (6, 0)}, "n_blocks"),
+    ({"min_snr": -1.0}, "min_snr"),
 ])
 def test_bad_parameters(params, match):
     spotter = MicroExpressionSpotter(**params)
