@@ -470,9 +470,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
                else f"spotted (search {res.onset}..{res.offset})")
         print(f"face found on frame {res.onset}; apex at frame {res.apex}, {how}")
         if res.compensated:
-            print(f"head motion onset -> apex: {res.head_motion_removed:.2f} px "
-                  f"removed by registration, {res.head_motion:.2f} px left "
-                  f"(local motion {res.local_motion:.2f} px)")
+            print(f"head motion onset -> apex: {res.head_motion_removed:.2f} px, "
+                  f"removed by registration ({res.head_motion:.2f} px left; local "
+                  f"motion {res.local_motion:.2f} px)")
+        else:
+            print(f"head motion onset -> apex: {res.head_motion:.2f} px, not "
+                  f"registered (local motion {res.local_motion:.2f} px)")
         print(f"predicted: {res.label}")
         probs = res.probabilities()
         if probs:

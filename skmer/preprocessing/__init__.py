@@ -25,6 +25,7 @@ from skmer.preprocessing._flatten import Flatten
 from skmer.preprocessing._flow import (
     FlowExtractor,
     OpticalStrain,
+    affine_flow,
     optical_flow,
     optical_strain,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "OpticalStrain",
     "Registration",
     "TemporalResampler",
+    "affine_flow",
     "amplified_flow",
     "check_alphas",
     "crop_face",

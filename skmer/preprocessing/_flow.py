@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
     from skmer._core import Clip, ClipSequence
 
-__all__ = ["FlowExtractor", "OpticalStrain", "optical_flow", "optical_strain"]
+__all__ = ["FlowExtractor", "OpticalStrain", "affine_flow", "optical_flow",
+           "optical_strain"]
 
 FLOW_METHODS = ("tvl1", "farneback", "dis", "raft")
 
@@ -451,6 +452,55 @@ def optical_strain(flow: ArrayLike) -> np.ndarray:
             f"flow must be at least 2x2 pixels to differentiate; got {flow.shape}."
         )
     return _strain_uv(flow[..., 0], flow[..., 1]).astype(np.float32)
+
+
+def affine_flow(flow: ArrayLike) -> np.ndarray:
+    """Fit an affine flow field to a flow field by least squares.
+
+    ``u = a0 + a1 x + a2 y`` and ``v = b0 + b1 x + b2 y`` fitted over every pixel:
+    to first order the flow of a rigid head motion (translation, in-plane
+    rotation, scaling) in a face crop, which a local facial movement, covering a
+    small part of the face, barely moves.  ``flow - affine_flow(flow)`` is what
+    the head motion leaves.  With the coordinates centred on the grid, the
+    least-squares design is orthogonal and each coefficient is a weighted mean
+    (the exact least-squares fit, no solver).
+
+    Parameters
+    ----------
+    flow : array-like of shape (height, width, 2)
+        ``u`` (along x / columns) and ``v`` (along y / rows) in pixels.
+
+    Returns
+    -------
+    fit : ndarray of shape (height, width, 2), dtype float64
+        The fitted affine field.
+
+    See Also
+    --------
+    skmer.predict.head_motion : Mean lengths of the affine part and of the rest.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmer.preprocessing import affine_flow
+    >>> yy, xx = np.mgrid[0:6, 0:8].astype(float)
+    >>> rigid = np.stack([1.0 + 0.1 * yy, -0.5 + 0.0 * xx], axis=-1)
+    >>> bump = np.zeros_like(rigid); bump[2, 3] = [0.8, 0.0]  # local movement
+    >>> bool(np.allclose(affine_flow(rigid), rigid))
+    True
+    >>> float(np.abs(affine_flow(rigid + bump) - rigid).max().round(3))  # barely
+    0.029
+    """
+    f = np.asarray(flow, dtype=np.float64)
+    if f.ndim != 3 or f.shape[-1] != 2:
+        raise ValueError(f"flow must have shape (height, width, 2); got {f.shape}.")
+    h, w = f.shape[:2]
+    xs = np.arange(w) - (w - 1) / 2.0
+    ys = np.arange(h) - (h - 1) / 2.0
+    mean = f.mean(axis=(0, 1))
+    cx = np.einsum("hwc,w->c", f, xs) / (h * max(float(xs @ xs), 1e-12))
+    cy = np.einsum("hwc,h->c", f, ys) / (w * max(float(ys @ ys), 1e-12))
+    return mean + xs[None, :, None] * cx + ys[:, None, None] * cy
 
 
 # --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from skmer.features import block_edges, uniform_mapping
-from skmer.preprocessing import optical_flow
+from skmer.preprocessing import affine_flow, optical_flow
 
 __all__ = ["LBPScorer", "MDMDScorer", "lbp_difference_scores", "mdmd_scores"]
 
@@ -140,22 +140,11 @@ def _mdmd_blocks(f1, f2, rows, cols):
 def _steady(flow):
     """Remove the affine flow fitted to the whole frame (rigid head motion).
 
-    A least-squares fit ``u = a0 + a1 x + a2 y``, ``v = b0 + b1 x + b2 y`` over every
-    pixel of the face crop takes out translation, in-plane rotation and scaling of
-    the head to first order; a local facial movement covers too little of the face
-    to move the fit much.
+    :func:`~skmer.preprocessing.affine_flow` takes out translation, in-plane
+    rotation and scaling of the head to first order; a local facial movement
+    covers too little of the face to move the fit much.
     """
-    h, w = flow.shape[:2]
-    f = flow.astype(np.float64)
-    # centred coordinates make the design orthogonal: each coefficient is a
-    # separate weighted mean (the exact least-squares fit, without a solver)
-    xs = np.arange(w) - (w - 1) / 2.0
-    ys = np.arange(h) - (h - 1) / 2.0
-    mean = f.mean(axis=(0, 1))
-    cx = np.einsum("hwc,w->c", f, xs) / (h * max(float(xs @ xs), 1e-12))
-    cy = np.einsum("hwc,h->c", f, ys) / (w * max(float(ys @ ys), 1e-12))
-    out = f - mean - xs[None, :, None] * cx - ys[:, None, None] * cy
-    return out.astype(np.float32)
+    return (flow - affine_flow(flow)).astype(np.float32)
 
 
 def mdmd_scores(frames, k, *, n_blocks=(6, 6), block_mask=None, method="dis"):

@@ -487,3 +487,18 @@ def test_only_the_paired_frames_are_converted_but_all_are_checked():
     bad[8, 0, 0, 0] = np.nan  # a frame the flow does not use
     with pytest.raises(ValueError, match="NaN"):
         ext.transform([Clip(bad, onset=2, apex=6)])
+
+
+def test_affine_flow_is_the_least_squares_fit():
+    from skmer.preprocessing import affine_flow
+
+    rng = np.random.default_rng(0)
+    for h, w in [(7, 9), (1, 5), (40, 32)]:
+        flow = rng.normal(size=(h, w, 2))
+        yy, xx = np.mgrid[0:h, 0:w]
+        design = np.stack([xx.ravel(), yy.ravel(), np.ones(h * w)], axis=1)
+        coef, *_ = np.linalg.lstsq(design, flow.reshape(-1, 2), rcond=None)
+        np.testing.assert_allclose(affine_flow(flow),
+                                   (design @ coef).reshape(h, w, 2), atol=1e-12)
+    with pytest.raises(ValueError, match=r"\(height, width, 2\)"):
+        affine_flow(np.zeros((4, 4)))
