@@ -951,15 +951,8 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
     metadata : dict, default=None
         Metadata saved with the model.
     compensate : bool, default=True
-        Register the apex frame to the reference frame on stable landmarks
-        before the model sees them (:func:`~skmer.preprocessing.register_frames`:
-        similarity on the nose ridge and eye corners, ECC refinement; a frame
-        where dlib finds no face is left as it is), so that rigid head motion is
-        not read as an expression.  Only where the head moved (a rigid part of
-        the flow of 0.25 px or more in the face crop; below, registration adds
-        more error than it removes) and only if it reduces the rigid part; the
-        head motion it removed is reported (``compensated``,
-        ``head_motion_removed``).
+        Register each interval's apex frame to its reference frame where the
+        head moved, as :func:`predict_video` does.
 
     Returns
     -------
