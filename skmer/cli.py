@@ -385,8 +385,10 @@ def _print_probs(probs, indent="  "):
 def _print_long(res):
     from skmer._core._utils import _plain
 
-    print(f"skmer predict: {res.source} ({res.n_frames} frames, {res.fps:g} fps, "
-          f"{res.n_frames / res.fps:.2f} s): long video, micro-expressions spotted "
+    rate = (f"{res.fps:g} fps" if res.frame_times is None
+            else f"a variable frame rate, {res.fps:.4g} fps where analysed")
+    print(f"skmer predict: {res.source} ({res.n_frames} frames, {rate}, "
+          f"{res.duration:.2f} s): long video, micro-expressions spotted "
           f"with {res.spotter}")
     a, b = res.analysed
     print(f"face followed on frames {a}..{b}"

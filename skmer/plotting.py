@@ -267,7 +267,10 @@ def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 2.8))
     fps = float(result.fps)
-    t = np.arange(result.n_frames) / fps
+    # a frame's time: from the file's timestamps where the rate varies
+    at = getattr(result, "frame_time", None) or (lambda i: i / fps)
+    t = np.array([at(i) for i in range(result.n_frames)])
+    end = at(result.n_frames)
     scores = np.asarray(result.scores, dtype=float)
     ax.plot(t, scores, color="black", lw=1.0, label="motion score")
     top = np.nanmax(scores) if np.isfinite(scores).any() else 1.0
@@ -275,23 +278,22 @@ def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
     for i, iv in enumerate(result.intervals, 1):
         macro = iv.kind == "macro"
         colour = "tab:gray" if macro else "tab:orange"
-        ax.axvspan(iv.onset / fps, (iv.offset + 1) / fps, color=colour,
+        ax.axvspan(at(iv.onset), at(iv.offset + 1), color=colour,
                    alpha=0.3, hatch="///" if iv.is_head_motion else None, lw=0)
-        ax.axvline(iv.apex / fps, color=colour, lw=0.8, ls="--")
+        ax.axvline(at(iv.apex), color=colour, lw=0.8, ls="--")
         probs = iv.probabilities()
         p = f" {probs[_plain(iv.label)]:.2f}" if probs else ""
         flag = (" head" if iv.is_head_motion else "") + (
             " blink" if getattr(iv, "is_blink", False) else "")
-        x = min(max(iv.apex / fps, 0.06 * result.n_frames / fps),
-                0.94 * result.n_frames / fps)
+        x = min(max(at(iv.apex), 0.06 * end), 0.94 * end)
         ax.text(x, top * (1.02 + 0.12 * (i % 2)),
                 f"{i}: {_plain(iv.label)}{p}{flag}", ha="center", va="bottom",
                 fontsize=7, color="tab:red" if not (macro or flag) else "dimgray")
     if result.face_lost_at is not None:
-        ax.axvspan(result.face_lost_at / fps, result.n_frames / fps,
+        ax.axvspan(at(result.face_lost_at), end,
                    facecolor="white", edgecolor="lightsteelblue", hatch="xx",
                    lw=0)
-        ax.text(result.face_lost_at / fps, top * 0.5, "  face lost: not analysed",
+        ax.text(at(result.face_lost_at), top * 0.5, "  face lost: not analysed",
                 fontsize=8, va="center", color="black",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
     handles = [ax.get_lines()[0]]
@@ -299,7 +301,7 @@ def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
     if threshold is not None:
         handles.append(ax.axhline(threshold, color="tab:blue", ls=":", lw=1.0,
                                   label="threshold"))
-    ax.set_xlim(0, result.n_frames / fps)
+    ax.set_xlim(0, end)
     ax.set_ylim(0, top * 1.3)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("motion score")
@@ -312,9 +314,10 @@ def plot_timeline(result: LongVideoPrediction, ax: Axes | None = None) -> Axes:
                      label="head motion")]
     ax.legend(handles=handles, fontsize=7, loc="upper center", ncols=5,
               bbox_to_anchor=(0.5, -0.3), frameon=False)
-    ax.set_title(f"{len(result.intervals)} interval(s) spotted in "
-                 f"{result.n_frames / fps:.1f} s ({result.n_frames} frames at "
-                 f"{fps:.3g} fps)", fontsize=9)
+    rate = (f"{fps:.3g} fps" if getattr(result, "frame_times", None) is None
+            else f"a variable rate, {fps:.3g} fps where analysed")
+    ax.set_title(f"{len(result.intervals)} interval(s) spotted in {end:.1f} s "
+                 f"({result.n_frames} frames at {rate})", fontsize=9)
     return ax
 
 

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from skmer._core._clip import video_fps
+from skmer._core._clip import video_fps, video_timestamps
 from skmer._core._utils import _plain
 from skmer._core._validation import _check_index
 
@@ -539,6 +539,11 @@ class LongVideoPrediction:
         The spotter's noise level of the video (the median of its per-frame
         score; None when it gives none): an interval's ``snr`` is its score over
         this.
+    frame_times : ndarray of shape (n_frames,) or None
+        Time of every frame in seconds from the first, from the file's
+        timestamps, for a video with a variable frame rate (None otherwise:
+        frame ``i`` is at ``i / fps``).  ``fps`` is then the rate measured over
+        the analysed frames.
     """
 
     source: str
@@ -554,12 +559,30 @@ class LongVideoPrediction:
     spotter: str = ""
     threshold: float | None = None
     noise: float | None = None
+    frame_times: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def duration(self) -> float:
+        """Length of the video in seconds (from its timestamps when it has them)."""
+        if self.frame_times is not None and len(self.frame_times) > 1:
+            t = np.asarray(self.frame_times, dtype=float)
+            return float(t[-1] - t[0] + np.median(np.diff(t)))
+        return self.n_frames / self.fps
+
+    def frame_time(self, frame: int) -> float:
+        """Time in seconds of frame ``frame`` (``n_frames``: the end of the video)."""
+        if self.frame_times is None:
+            return frame / self.fps
+        if frame >= self.n_frames:
+            return self.duration
+        return float(self.frame_times[frame] - self.frame_times[0])
 
     def to_dict(self) -> dict:
         """JSON-able summary."""
         return {"source": self.source, "mode": "long video",
                 "n_frames": self.n_frames, "fps": self.fps,
-                "duration_s": round(self.n_frames / self.fps, 3),
+                "duration_s": round(self.duration, 3),
+                "variable_frame_rate": self.frame_times is not None,
                 "analysed_frames": list(self.analysed),
                 "face_lost_at": self.face_lost_at, "spotter": self.spotter,
                 "threshold": self.threshold, "noise": self.noise,
@@ -588,7 +611,10 @@ def _frame_shape(model, frame_shape, metadata):
 
 
 def _read_video(source, color, fps):
+    """``(source, frames, fps, times)``: ``times`` (ms) only for a variable rate."""
     from skmer.datasets import read_frames
+
+    user_fps = fps is not None
 
     source = Path(source)
     if not source.exists():
@@ -610,7 +636,41 @@ def _read_video(source, color, fps):
             f"fps), shorter than a micro-expression (the shortest last about "
             f"{MIN_DURATION:g} s): it cannot hold one. Give a longer video (or the "
             "right frame rate, --fps).")
-    return source, frames, fps
+    times = None
+    if fps is not None and source.is_file() and not user_fps:
+        times = video_timestamps(source)
+        if times is None or len(times) != n or not _variable_rate(times):
+            times = None
+    return source, frames, fps, times
+
+
+# Frame intervals that differ by more than this fraction of their median make a
+# variable frame rate (a constant-rate file's differ by rounding only).
+VFR_TOLERANCE = 0.05
+
+
+def _variable_rate(times):
+    """Whether the frame timestamps ``times`` (ms) are not evenly spaced."""
+    d = np.diff(np.asarray(times, dtype=np.float64))
+    return bool((d.max() - d.min()) > VFR_TOLERANCE * np.median(d))
+
+
+def _measured_rate(source, times, first, last, nominal):
+    """Frame rate of frames ``first..last`` from their timestamps, and a warning.
+
+    For a file with a variable frame rate, whose header rate (``nominal``) is
+    right nowhere; the warning names the intervals seen and the rate used.
+    """
+    d = np.diff(times)
+    span = (times[last] - times[first]) / 1000.0
+    rate = (last - first) / span if last > first and span > 0 else float(nominal)
+    return rate, (
+        f"{Path(source).name} has a variable frame rate: its frames are "
+        f"{d.min():.1f} to {d.max():.1f} ms apart (the file's header says "
+        f"{nominal:g} fps); frames {first}..{last} span {span:.2f} s, so skmer "
+        f"uses {rate:.4g} fps for them, and times and durations are approximate "
+        "where the rate changes inside them. Re-encode at a constant rate for exact "
+        "times (e.g. ffmpeg -i IN -vf fps=30 OUT.mp4), or give --fps")
 
 
 def _cropper(shape, color, upsample, metadata, reference="onset"):
@@ -817,7 +877,7 @@ def predict_video(model: Any, source: str | os.PathLike, *,
 
     shape = _frame_shape(model, frame_shape, metadata)
     color = "rgb" if len(shape) == 3 else "grey"
-    source, frames, fps = _read_video(source, color, fps)
+    source, frames, fps, times = _read_video(source, color, fps)
     n = len(frames)
     # negative indices count from the video's last frame, as in Python
     onset = (0 if onset is None
@@ -861,10 +921,14 @@ def predict_video(model: Any, source: str | os.PathLike, *,
             f"({apex}). Give an apex and offset before the face leaves "
             f"(--apex/--offset < {lost}), or cut the video.")
 
+    warnings = model_warnings(metadata)
+    if times is not None:
+        fps, warning = _measured_rate(source, times, onset, offset, fps)
+        warnings.append(warning)
     res = VideoPrediction(
         source=str(source), onset=onset, apex=apex, offset=offset, n_frames=n,
         fps=fps, spot_scores=scores, apex_given=not scores.size,
-        warnings=model_warnings(metadata),
+        warnings=warnings,
         trained_on=(metadata or {}).get("trained_on"),
         **_analyse_pair(model, frames, onset, apex, shape=shape, color=color,
                         upsample=upsample, metadata=metadata,
@@ -972,7 +1036,7 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
 
     shape = _frame_shape(model, frame_shape, metadata)
     color = "rgb" if len(shape) == 3 else "grey"
-    source, frames, fps = _read_video(source, color, fps)
+    source, frames, fps, times = _read_video(source, color, fps)
     if fps is None:
         raise ValueError(
             f"The frame rate of {str(source)!r} is unknown (a folder of frames, or a "
@@ -992,9 +1056,15 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
     warnings = model_warnings(metadata)
     stop = n - 1 if lost is None else lost - 1
     if lost is not None:
+        when = lost / fps if times is None else (times[lost] - times[0]) / 1000.0
         warnings.append(
-            f"the face is lost at frame {lost} ({lost / fps:.2f} s): frames {lost}.."
+            f"the face is lost at frame {lost} ({when:.2f} s): frames {lost}.."
             f"{n - 1} are not analysed")
+    if times is not None:
+        # the spotting window and the micro/macro rule need the analysed frames'
+        # own rate
+        fps, warning = _measured_rate(source, times, 0, stop, fps)
+        warnings.append(warning)
     spotter = _default_spotter() if spotter is None else spotter
     try:
         # the spotter crops the face itself (at the scale it needs)
@@ -1033,6 +1103,7 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
     return LongVideoPrediction(
         source=str(source), n_frames=n, fps=fps, intervals=results, scores=scores,
         analysed=(0, stop), face_lost_at=lost, threshold=threshold, noise=noise,
+        frame_times=None if times is None else (times - times[0]) / 1000.0,
         classes=None if classes is None else np.asarray(classes),
         warnings=warnings, trained_on=(metadata or {}).get("trained_on"),
         spotter=repr(spotter))

@@ -318,12 +318,18 @@ def test_predict_face_lost_midway(shared_data, model_path, tmp_path, capsys):
     assert 60 <= lost <= 80 and res["analysed_frames"] == [0, lost - 1]
     assert f"the face is lost at frame {lost}" in captured.err
     assert all(iv["offset"] < lost for iv in res["intervals"])
-    # the man blinks at about 1 s (frame 26: eye aspect ratio 0.31 -> 0.12); the
-    # interval there is flagged, the one before it (eyes open) is not
+    # the man blinks at about 0.9 s (frame 26: eye aspect ratio 0.31 -> 0.12):
+    # the interval there is flagged
     blinks = [iv["apex"] for iv in res["intervals"] if iv["blink"]]
     assert len(blinks) == 1 and 24 <= blinks[0] <= 28, res["intervals"]
-    assert any(not iv["blink"] for iv in res["intervals"])
     assert "may be blinks" in captured.err
+    # the file's frames are 33.3 ms apart while the face is there, then 41.7 ms
+    # (its header says 26.4 fps): the rate is measured on the analysed frames
+    assert res["variable_frame_rate"] is True
+    assert res["fps"] == pytest.approx(30.0, abs=0.1)
+    assert res["duration_s"] == pytest.approx(6.40, abs=0.01)
+    assert "has a variable frame rate" in captured.err
+    assert "so skmer uses 30 fps" in captured.err
 
 
 def test_predict_short_video(tmp_path, model_path, capsys):
@@ -418,6 +424,28 @@ def test_make_predict_pipeline_takes_an_estimator_or_svm():
         make_predict_pipeline("ststnet")
     with pytest.raises(ValueError, match="predict_proba"):
         make_predict_pipeline(object())
+
+
+def test_variable_frame_rate_is_measured(tmp_path):
+    from skmer._core._clip import video_timestamps
+    from skmer.predict import _measured_rate, _variable_rate
+
+    assert not _variable_rate(np.arange(10) * 1000 / 30)
+    assert not _variable_rate(np.cumsum([33.366, 33.367] * 5))   # 29.97 rounding
+    times = np.concatenate([np.arange(72) * 100 / 3,
+                            7100 / 3 + np.arange(1, 98) * 125 / 3])
+    assert _variable_rate(times)
+    rate, warning = _measured_rate("v.mov", times, 0, 71, 26.4)
+    assert rate == pytest.approx(30.0)
+    assert "33.3 to 41.7 ms apart" in warning and "26.4 fps" in warning
+    # a constant-rate file written here: evenly spaced timestamps
+    video = _write_video(tmp_path / "cfr.avi",
+                         np.full((12, 32, 32), 128, dtype=np.uint8), 25.0)
+    stamps = video_timestamps(video)
+    assert stamps is not None and len(stamps) == 12
+    assert not _variable_rate(stamps)
+    np.testing.assert_allclose(np.diff(stamps), 40.0, atol=0.01)
+    assert video_timestamps(tmp_path / "missing.avi") is None
 
 
 def test_eye_aspect_ratio_and_the_blink_rule():

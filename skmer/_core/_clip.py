@@ -99,6 +99,29 @@ def video_fps(path):
     return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
 
 
+def video_timestamps(path):
+    """Presentation time (ms) of every frame of a video file, or None if unknown.
+
+    The frames are only grabbed, not decoded.  None when the file cannot be
+    opened or its timestamps are not increasing (some containers report 0).
+    """
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    times = []
+    try:
+        if not cap.isOpened():
+            return None
+        while cap.grab():
+            times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
+    finally:
+        cap.release()
+    times = np.asarray(times, dtype=np.float64)
+    if len(times) < 2 or not np.isfinite(times).all() or np.any(np.diff(times) <= 0):
+        return None
+    return times
+
+
 def read_frames(source: str | os.PathLike, *, frame_files: Sequence[str] | None = None,
                 color: str = "grey") -> np.ndarray:
     """Decode the frames of a clip from an image folder or a video file.
