@@ -27,7 +27,10 @@ Samples, from the shared data (``$SKMER_SHARED_DATA``, default ``../shared/data`
     ``megc2019/apex_224``: 0.999 with ``sub01_EP02_01f.jpg``, at most 0.94 with
     any other), TIM-interpolated to 10 frames: the apex lands at
     ``13 * 9 / 40 = 2.925`` (and frame 3 is the one closest to that apex face,
-    which confirms the mapping).  One movement in two renderings: no statistics.
+    which confirms the mapping).  The report also gives, for both renderings,
+    the frame most similar to that apex face after an affine ECC alignment
+    (:func:`apex_face_match`): a check of the mapped annotation that does not
+    involve the spotter.  One movement in two renderings: no statistics.
 (b) **injected micro-movements on real faces**: ``video/pyfeat_single_face.mp4``
     (a talking, moving head) and ``video/evm_face.mp4`` (near-static) with smooth
     local movements of a brow, eye or mouth region (0.2-1 px peak, 0.2-0.5 s)
@@ -133,6 +136,48 @@ def real_samples(root):
     return rows
 
 
+def apex_face_match(root):
+    """Frame of each rendering of sub01/EP02_01f most similar to its apex face.
+
+    ``megc2019/apex_224/sub01_EP02_01f.jpg`` (the composite's apex frame of the
+    sample, CASME II's crop at 224x224) is aligned to every frame (the raw clip
+    face-cropped at 224x224, the cropped release resized to 224x224) by an affine
+    ``cv2.findTransformECC``; its correlation coefficient is the similarity.
+    """
+    import cv2
+    from PIL import Image
+
+    path = root / "megc2019" / "apex_224" / "sub01_EP02_01f.jpg"
+    if not path.is_file():
+        return {}
+    apex = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
+    renderings = {}
+    avi = root / "clips" / "casme2_EP02_01f_tim16_640x480.avi"
+    if avi.is_file():
+        renderings["tim16, raw, face-cropped"] = FaceCropper(
+            output_size=(224, 224)).fit_transform(
+            [Clip(read_frames(avi), onset=0)])[0].frames
+    tim10 = root / "clips" / "casme2_tim10_cropped"
+    if tim10.is_dir():
+        renderings["tim10, CASME II's crop"] = np.stack(
+            [cv2.resize(f, (224, 224), interpolation=cv2.INTER_AREA)
+             for f in read_frames(tim10)])
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 500, 1e-7)
+    out = {}
+    for name, frames in renderings.items():
+        corr = []
+        for f in frames.astype(np.float32):
+            warp = np.eye(2, 3, dtype=np.float32)
+            try:
+                c, _ = cv2.findTransformECC(f, apex, warp, cv2.MOTION_AFFINE,
+                                            criteria, None, 5)
+            except cv2.error:
+                c = float("nan")
+            corr.append(float(c))
+        out[name] = dict(correlation=corr, best=int(np.nanargmax(corr)))
+    return out
+
+
 def injected_samples(root):
     """(b): injected movements on the real face videos, one row per movement."""
     from skmer.spotting import inject_micro_movements
@@ -219,6 +264,14 @@ def to_markdown(res):
                          else f"{v} ({100 * r['error'][name]:.0f} %)")
         true = "-" if r["apex"] is None else f"{r['apex']:.3f}"
         lines.append(f"| {r['sample']} | {true} | " + " | ".join(cells) + " |")
+    lines += ["", "Frame most similar to the composite's apex face of this sample "
+              "(affine ECC correlation; a check of the mapped annotation):", ""]
+    for name, m in res.get("apex_face_match", {}).items():
+        top = sorted(range(len(m["correlation"])),
+                     key=lambda i: -m["correlation"][i])[:3]
+        lines.append(f"- {name}: frame {m['best']} ("
+                     + ", ".join(f"frame {i}: {m['correlation'][i]:.4f}"
+                                 for i in top) + ")")
     lines += ["", "One annotated real movement (two renderings of it) is no "
               "statistic; the injected benchmark is the measurement.", ""]
     return "\n".join(lines)
@@ -229,10 +282,11 @@ def main():
     root = Path(shared_data_dir())
     t0 = time.perf_counter()
     real = real_samples(root)
+    match = apex_face_match(root)
     injected = injected_samples(root)
     machine = dict(platform=platform.platform(), python=platform.python_version())
     res = dict(machine=machine,
-               real=real, injected=injected,
+               real=real, apex_face_match=match, injected=injected,
                injected_summary={k: summary([r for r in injected
                                              if r["window"] == k])
                                  for k in WINDOWS},

@@ -941,9 +941,9 @@ def predict_video(model: Any, source: str | os.PathLike, *,
 # a long video
 # --------------------------------------------------------------------------------------
 # The default spotter's noise floor: a movement must reach 1.5 times the video's
-# noise level (the median MDMD score).  Chosen on evm_face (its unexplained peaks
-# reach 1.15-1.32 times it; 0.75 px injected mouth movements 1.9-2.2 times) and
-# measured in benchmarks/spotting.py (row "flow, 1.5 x noise").
+# noise level (the median MDMD score).  Chosen on evm_face (its highest peak, with
+# nothing injected, reaches 1.32 times it) and measured in benchmarks/spotting.py
+# (row "flow, 1.5 x noise").
 MIN_SNR = 1.5
 
 
