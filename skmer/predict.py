@@ -17,11 +17,12 @@ Two ways in:
   micro or macro (the spotter's duration rule) and for rigid head motion between
   its onset and apex.
 
-In both, the apex frame is first registered to the onset frame on stable
-landmarks (:func:`~skmer.preprocessing.register_frames`: the nose ridge and the
-eye corners, refined by ECC), so that the rigid motion of the head is removed
-before the flow the model sees (``compensate=False`` keeps the frames as they
-are).
+In both, where the head moved between onset and apex (0.25 px or more of rigid
+motion in the face crop), the apex frame is first registered to the onset frame
+on stable landmarks (:func:`~skmer.preprocessing.register_frames`: the nose ridge
+and the eye corners, refined by ECC), so that the rigid motion of the head is
+removed before the flow the model sees (``compensate=False`` keeps the frames as
+they are); intervals whose eyes close are flagged as possible blinks.
 
 The model contract: a fitted estimator (usually a Pipeline) whose ``predict``
 (and, for probabilities, ``predict_proba`` and ``classes_``) accepts a sequence of
@@ -409,7 +410,7 @@ class VideoPrediction:
         placed no landmarks).
     warnings : list of str
         What the user must know to read the answer (a synthetic-data model, head
-        motion).
+        motion, a blink, a variable frame rate).
     trained_on : str or None
         The model's training data, as saved with it.
     """
@@ -731,12 +732,24 @@ def _classify(model, pair):
     return label, proba, classes
 
 
-def _crop_pair(frames, shape, color, upsample, metadata, name):
-    """Face crops of a two-frame clip, located on its first frame."""
+def _crop_pair(frames, shape, color, upsample, metadata, name, fallback=None):
+    """Face crops of a two-frame clip, located on its first frame.
+
+    Where dlib finds no face on that frame (a turned head), the ``fallback``
+    landmarks (in the frames' coordinates) locate it, when given.
+    """
     from skmer.datasets import Clip
 
-    crop = _cropper(shape, color, upsample, metadata).fit_transform(
-        [Clip(frames, onset=0, apex=1, id=name)])[0]
+    cropper = _cropper(shape, color, upsample, metadata)
+    try:
+        crop = cropper.fit_transform([Clip(frames, onset=0, apex=1, id=name)])[0]
+    except ValueError as exc:
+        if fallback is None or "no face found" not in str(exc):
+            raise
+        logger.warning("%s: no face on the reference frame of a pair; located with "
+                       "the video's first face", name)
+        crop = cropper.fit_transform(
+            [Clip(frames, onset=0, apex=1, id=name, landmarks=fallback)])[0]
     return Clip(crop.frames, onset=0, apex=1, landmarks=crop.landmarks, id=name)
 
 
@@ -748,18 +761,20 @@ REGISTER_FROM_PX = 0.25
 
 
 def _analyse_pair(model, frames, ref, apex, *, shape, color, upsample, metadata,
-                  compensate, name):
+                  compensate, name, fallback=None):
     """Register, crop, classify and measure the ``(ref, apex)`` pair of frames.
 
     The crops are located on the reference frame.  With ``compensate``, when the
     rigid part of the pair's flow is ``REGISTER_FROM_PX`` or more, the apex frame
     is registered to the reference frame on stable landmarks, and the registered
     pair is kept when it has less rigid motion than the frames as they were.
+    ``fallback``: landmarks that locate the face where dlib finds none on the
+    reference frame.
     """
     from skmer.preprocessing import face_landmarks, optical_flow, register_frames
 
     raw = frames[[ref, apex]]
-    pair = _crop_pair(raw, shape, color, upsample, metadata, name)
+    pair = _crop_pair(raw, shape, color, upsample, metadata, name, fallback)
     flow = optical_flow(pair.frames[0], pair.frames[1], method="tvl1")
     rigid, local = head_motion(flow)
     marks = None
@@ -768,7 +783,8 @@ def _analyse_pair(model, frames, ref, apex, *, shape, color, upsample, metadata,
         reg = register_frames(raw, reference=0, smooth=0.0, on_missing="interpolate",
                               upsample=upsample, where=f"{name} frames {ref}, {apex}")
         marks = [m if ok else None for m, ok in zip(reg.landmarks, reg.found)]
-        moved = _crop_pair(reg.frames, shape, color, upsample, metadata, name)
+        moved = _crop_pair(reg.frames, shape, color, upsample, metadata, name,
+                           fallback)
         moved_flow = optical_flow(moved.frames[0], moved.frames[1], method="tvl1")
         moved_rigid, moved_local = head_motion(moved_flow)
         if moved_rigid < rigid:
@@ -1032,7 +1048,7 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
     FileNotFoundError
         No such video.
     """
-    from skmer.datasets import Clip
+    from skmer.preprocessing import face_landmarks
 
     shape = _frame_shape(model, frame_shape, metadata)
     color = "rgb" if len(shape) == 3 else "grey"
@@ -1044,14 +1060,11 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
             "defined by its duration. Give it (skmer predict --fps 30), or give "
             "--onset to predict one clip.")
     n = len(frames)
-    try:
-        # the face on the first frame (each interval's pair is cropped on its own)
-        _cropper(shape, color, upsample, metadata).fit_transform(
-            [Clip(frames[:2], onset=0, fps=fps, id=source.name)])
-    except ValueError as exc:
-        if "no face found" not in str(exc):
-            raise
-        raise _no_face(source, 0, upsample, fps) from None
+    # the face on the first frame (each interval's pair is cropped on its own
+    # reference frame; these landmarks locate it where dlib finds none there)
+    first = face_landmarks(np.ascontiguousarray(frames[0]), upsample=upsample)
+    if first is None:
+        raise _no_face(source, 0, upsample, fps)
     lost = _face_lost(frames, 0, n - 1, fps, upsample)
     warnings = model_warnings(metadata)
     stop = n - 1 if lost is None else lost - 1
@@ -1096,7 +1109,8 @@ def predict_long_video(model: Any, source: str | os.PathLike, *,
             trained_on=(metadata or {}).get("trained_on"),
             **_analyse_pair(model, frames, ref, apex, shape=shape, color=color,
                             upsample=upsample, metadata=metadata,
-                            compensate=compensate, name=source.name))
+                            compensate=compensate, name=source.name,
+                            fallback=first))
         res.warnings += [w for w in (_head_warning(res), _blink_warning(res)) if w]
         results.append(res)
     classes = getattr(model, "classes_", None)

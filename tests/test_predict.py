@@ -493,3 +493,19 @@ def test_model_warnings_and_head_motion():
     bump[8:12, 8:12, 1] = -1.0
     rigid, local = head_motion(bump)
     assert local > rigid
+
+
+def test_a_pair_without_a_face_on_its_reference_frame_uses_the_fallback():
+    from skmer.predict import _crop_pair
+
+    frames = np.full((2, 96, 96), 120, dtype=np.uint8)   # no face anywhere
+    with pytest.raises(ValueError, match="no face found"):
+        _crop_pair(frames, (32, 32), "grey", 0, None, "blank")
+    fallback = np.zeros((68, 2))
+    fallback[:, 0] = np.linspace(30, 66, 68)
+    fallback[:, 1] = 50.0
+    fallback[36:42] = (36.0, 40.0)                         # the eyes
+    fallback[42:48] = (60.0, 40.0)
+    pair = _crop_pair(frames, (32, 32), "grey", 0, None, "blank", fallback)
+    assert pair.frames.shape == (2, 32, 32) and pair.landmarks.shape == (68, 2)
+    assert (pair.onset, pair.apex) == (0, 1)
