@@ -400,7 +400,8 @@ def _print_long(res):
               if res.noise > 0 else f"threshold {res.threshold:.3g}")
     if not res.intervals:
         print("no movement spotted: nothing in this video stands out of its own "
-              "noise, so there is nothing to classify")
+              "noise, so there is nothing to classify" if res.noise is not None
+              else "no movement spotted")
         return
     names = ([str(_plain(c)) for c in res.classes] if res.classes is not None
              else [])
