@@ -276,6 +276,26 @@ def test_predict_long_video_cli(shared_data, model_path, tmp_path, capsys):
     assert png.stat().st_size > 10_000
 
 
+def test_predict_still_face_gives_nothing(shared_data, model_path, tmp_path, capsys):
+    """evm_face: 10 s of a near-still face; nothing stands out of its own noise.
+
+    Measured: noise level 0.092 (median MDMD score), highest contrasted peak 1.32
+    x noise; the MEGC relative threshold alone reported five intervals there.
+    """
+    video = shared_data / "video" / "evm_face.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video} absent")
+    js = tmp_path / "still.json"
+    rc = main(["predict", str(video), "--model", str(model_path), "--out",
+               str(tmp_path / "still.png"), "--json", str(js)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "no movement spotted: nothing in this video stands out" in out
+    res = json.loads(js.read_text())
+    assert res["n_intervals"] == 0 and res["intervals"] == []
+    assert res["noise"] > 0 and res["threshold"] >= 1.5 * res["noise"] - 1e-12
+    assert res["variable_frame_rate"] is False and res["fps"] == 30.0
+
+
 # --------------------------------------------------------------------------------------
 # bad input: a clear message, nothing of the user's changed
 # --------------------------------------------------------------------------------------
