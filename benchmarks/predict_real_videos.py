@@ -12,7 +12,10 @@ again by the commands a user runs:
 3. ``skmer predict`` with each model on every video of ``video/`` (long-video
    mode): the intervals, their flags (micro/macro, head motion left after
    registration, blink), the spotter's signal-to-noise ratio, the labels and the
-   warnings.
+   warnings;
+4. the rigid motion of onset -> apex pairs of these videos before and after
+   registration (:func:`registration_on_pairs`): what ``skmer predict``'s
+   head-motion compensation removes, and what it adds on a still face.
 
 None of these videos holds a labelled micro-expression except the CASME II clip,
 and one clip is no accuracy figure: this records the behaviour of the chain, not
@@ -108,6 +111,56 @@ def run(data, models, work):
     return out
 
 
+# (video, reference frame, apex frame): still pairs (the CASME II clip, evm_face)
+# and pairs where the head moves (the talking face)
+PAIRS = ((CLIP, 0, 3), (CLIP, 0, 5), (CLIP, 0, 9),
+         ("video/evm_face.mp4", 2, 8), ("video/evm_face.mp4", 89, 93),
+         ("video/pyfeat_single_face.mp4", 0, 5),
+         ("video/pyfeat_single_face.mp4", 18, 22),
+         ("video/pyfeat_face_noface.mov", 3, 8),
+         ("video/pyfeat_face_noface.mov", 20, 26))
+
+
+def registration_on_pairs(data):
+    """Rigid motion of onset -> apex pairs before and after registration.
+
+    For each pair, in the 128x128 face crop ``skmer predict`` makes: the rigid
+    (affine) part of the TV-L1 flow of the frames as they are, after
+    :func:`~skmer.preprocessing.register_frames` with ECC refinement (what
+    ``skmer predict`` uses) and with landmarks alone, and how far each
+    registration moved the apex crop (the rigid part of the flow from the raw to
+    the registered apex crop).  Where the head is still, the shift is the
+    registration's own error.
+    """
+    from skmer.datasets import read_frames
+    from skmer.predict import _crop_pair, head_motion
+    from skmer.preprocessing import optical_flow, register_frames
+
+    rows = []
+    cache = {}
+    for video, ref, apex in PAIRS:
+        path = data / video
+        if not path.is_file():
+            continue
+        if video not in cache:
+            cache[video] = read_frames(path, color="grey")
+        raw = cache[video][[ref, apex]]
+        crop = _crop_pair(raw, (128, 128), "grey", 0, None, video)
+        row = {"video": Path(video).name, "ref": ref, "apex": apex,
+               "rigid_before": head_motion(optical_flow(
+                   crop.frames[0], crop.frames[1], method="tvl1"))[0]}
+        for name, refine in (("ecc", "ecc"), ("landmarks", None)):
+            reg = register_frames(raw, reference=0, smooth=0.0, refine=refine,
+                                  on_missing="interpolate")
+            moved = _crop_pair(reg.frames, (128, 128), "grey", 0, None, video)
+            row[f"rigid_after_{name}"] = head_motion(optical_flow(
+                moved.frames[0], moved.frames[1], method="tvl1"))[0]
+            row[f"shift_{name}"] = head_motion(optical_flow(
+                crop.frames[1], moved.frames[1], method="tvl1"))[0]
+        rows.append(row)
+    return rows
+
+
 def _probs(p):
     return " / ".join(f"{v:.2f}" for v in p.values()) if p else "-"
 
@@ -129,6 +182,15 @@ def to_markdown(res):
         lines.append(f"| {case} | {r['apex']} | {r['label']} | "
                      f"{_probs(r['probabilities'])} | {r['head_motion_px']:.2f} | "
                      f"{r['compensated']} |")
+    lines += ["", "## Registration of onset -> apex pairs (rigid part of the flow, "
+              "px of the 128 px crop)", "",
+              "| pair | before | after, ECC (skmer predict) | shift, ECC | after, "
+              "landmarks only | shift, landmarks only |", "|---|---|---|---|---|---|"]
+    for r in res.get("registration", []):
+        lines.append(f"| {r['video']} {r['ref']} -> {r['apex']} | "
+                     f"{r['rigid_before']:.2f} | {r['rigid_after_ecc']:.2f} | "
+                     f"{r['shift_ecc']:.2f} | {r['rigid_after_landmarks']:.2f} | "
+                     f"{r['shift_landmarks']:.2f} |")
     lines += ["", "## Long videos", ""]
     for video, by_model in res["videos"].items():
         lines += [f"### {video}", ""]
@@ -167,6 +229,7 @@ def main(argv=None):
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         res = run(data, args.models, Path(tmp))
+    res["registration"] = registration_on_pairs(data)
     res.update(command="python benchmarks/predict_real_videos.py"
                + ("" if args.models == ["svm", "ststnet"]
                   else " --models " + " ".join(args.models)),
