@@ -756,7 +756,7 @@ def _crop_pair(frames, shape, color, upsample, metadata, name, fallback=None):
 # Head motion below this (rigid part of the onset -> apex flow, pixels of the face
 # crop) is left alone: it is within the flow's noise on still faces (0.02-0.13 px
 # on evm_face and the CASME II clip), and registration adds its own error there
-# (0.01-0.18 px shifts measured on those pairs).
+# (0.01-0.18 px shifts measured on those pairs: benchmarks/predict_real_videos.py).
 REGISTER_FROM_PX = 0.25
 
 
