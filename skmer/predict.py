@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from skmer._core._clip import video_fps, video_timestamps
+from skmer._core._clip import read_video_times, video_fps
 from skmer._core._utils import _plain
 from skmer._core._validation import _check_index
 
@@ -620,7 +620,12 @@ def _read_video(source, color, fps):
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"Video {str(source)!r} does not exist.")
-    frames = read_frames(source, color=color)
+    times = None
+    if source.is_file():
+        # the frames' timestamps come with the decoding (a variable frame rate)
+        frames, times = read_video_times(source, color=color)
+    else:
+        frames = read_frames(source, color=color)
     n = len(frames)
     if fps is not None:
         if isinstance(fps, bool) or not np.isfinite(fps) or fps <= 0:
@@ -637,11 +642,8 @@ def _read_video(source, color, fps):
             f"fps), shorter than a micro-expression (the shortest last about "
             f"{MIN_DURATION:g} s): it cannot hold one. Give a longer video (or the "
             "right frame rate, --fps).")
-    times = None
-    if fps is not None and source.is_file() and not user_fps:
-        times = video_timestamps(source)
-        if times is None or len(times) != n or not _variable_rate(times):
-            times = None
+    if user_fps or fps is None or times is None or not _variable_rate(times):
+        times = None
     return source, frames, fps, times
 
 

@@ -447,7 +447,7 @@ def test_make_predict_pipeline_takes_an_estimator_or_svm():
 
 
 def test_variable_frame_rate_is_measured(tmp_path):
-    from skmer._core._clip import video_timestamps
+    from skmer._core._clip import read_video_times
     from skmer.predict import _measured_rate, _variable_rate
 
     assert not _variable_rate(np.arange(10) * 1000 / 30)
@@ -461,11 +461,10 @@ def test_variable_frame_rate_is_measured(tmp_path):
     # a constant-rate file written here: evenly spaced timestamps
     video = _write_video(tmp_path / "cfr.avi",
                          np.full((12, 32, 32), 128, dtype=np.uint8), 25.0)
-    stamps = video_timestamps(video)
-    assert stamps is not None and len(stamps) == 12
+    frames, stamps = read_video_times(video)
+    assert frames.shape == (12, 32, 32) and stamps is not None and len(stamps) == 12
     assert not _variable_rate(stamps)
     np.testing.assert_allclose(np.diff(stamps), 40.0, atol=0.01)
-    assert video_timestamps(tmp_path / "missing.avi") is None
 
 
 def test_eye_aspect_ratio_and_the_blink_rule():

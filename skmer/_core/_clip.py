@@ -54,7 +54,8 @@ def _read_image(path, color):
     return img
 
 
-def _read_video(path, color):
+def _read_video(path, color, times=None):
+    """Decode a video file; with a list ``times``, append each frame's time (ms)."""
     import cv2
 
     path = str(path)
@@ -72,6 +73,8 @@ def _read_video(path, color):
             ok, frame = cap.read()
             if not ok:
                 break
+            if times is not None:
+                times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
             if color == "grey":
                 frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
             else:
@@ -99,27 +102,18 @@ def video_fps(path):
     return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
 
 
-def video_timestamps(path):
-    """Presentation time (ms) of every frame of a video file, or None if unknown.
+def read_video_times(path, color="grey"):
+    """Decode a video file: ``(frames, times)``, ``times`` each frame's time in ms.
 
-    The frames are only grabbed, not decoded.  None when the file cannot be
-    opened or its timestamps are not increasing (some containers report 0).
+    ``times`` is None when the container's timestamps are not increasing (some
+    report 0 for every frame).
     """
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
     times = []
-    try:
-        if not cap.isOpened():
-            return None
-        while cap.grab():
-            times.append(cap.get(cv2.CAP_PROP_POS_MSEC))
-    finally:
-        cap.release()
+    frames = _read_video(path, color, times)
     times = np.asarray(times, dtype=np.float64)
     if len(times) < 2 or not np.isfinite(times).all() or np.any(np.diff(times) <= 0):
-        return None
-    return times
+        times = None
+    return frames, times
 
 
 def read_frames(source: str | os.PathLike, *, frame_files: Sequence[str] | None = None,
