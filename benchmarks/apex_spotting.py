@@ -24,8 +24,9 @@ Samples, from the shared data (``$SKMER_SHARED_DATA``, default ``../shared/data`
     onset 0 and offset 15.  The 10 frames of ``clips/casme2_tim10_cropped``
     are the same sample in CASME II's cropped release (not recorded with them;
     identified by correlating them with the composite's 145 CASME II apex faces,
-    ``megc2019/apex_224``: 0.999 with ``sub01_EP02_01f.jpg``, at most 0.94 with
-    any other), TIM-interpolated to 10 frames: the apex lands at
+    ``megc2019/apex_224``, :func:`identify_tim10`: 0.999 with
+    ``sub01_EP02_01f.jpg``, at most 0.94 with any other), TIM-interpolated to
+    10 frames: the apex lands at
     ``13 * 9 / 40 = 2.925`` (and frame 3 is the one closest to that apex face,
     which confirms the mapping).  The report also gives, for both renderings,
     the frame most similar to that apex face after an affine ECC alignment
@@ -178,6 +179,40 @@ def apex_face_match(root):
     return out
 
 
+def identify_tim10(root, size=64):
+    """Which composite sample ``clips/casme2_tim10_cropped`` shows.
+
+    Every CASME II apex face of the composite (``megc2019/apex_224``) and every
+    frame of the folder, resized to ``size`` x ``size`` grey, is centred and
+    normalised; a sample's score is its best correlation with any of the frames.
+    Returns the three best ``(score, sample)``.
+    """
+    import csv
+
+    from PIL import Image
+
+    folder = root / "clips" / "casme2_tim10_cropped"
+    labels = root / "megc2019" / "labels_3class.csv"
+    if not folder.is_dir() or not labels.is_file():
+        return []
+
+    def unit(img):
+        a = np.asarray(img.convert("L").resize((size, size)), dtype=np.float64)
+        a = a - a.mean()
+        return a / np.linalg.norm(a)
+
+    frames = [unit(Image.fromarray(f)) for f in read_frames(folder)]
+    scores = []
+    with open(labels, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["dataset"] != "casme2":
+                continue
+            face = unit(Image.open(root / "megc2019" / "apex_224" / row["imagename"]))
+            scores.append((max(float((face * f).sum()) for f in frames),
+                           f"{row['sub']}/{row['filename_o']}"))
+    return sorted(scores, reverse=True)[:3]
+
+
 def injected_samples(root):
     """(b): injected movements on the real face videos, one row per movement."""
     from skmer.spotting import inject_micro_movements
@@ -264,6 +299,10 @@ def to_markdown(res):
                          else f"{v} ({100 * r['error'][name]:.0f} %)")
         true = "-" if r["apex"] is None else f"{r['apex']:.3f}"
         lines.append(f"| {r['sample']} | {true} | " + " | ".join(cells) + " |")
+    lines += ["", "Which sample `clips/casme2_tim10_cropped` shows (best correlation "
+              "of its frames with each CASME II apex face of the composite): "
+              + ", ".join(f"{name} {score:.3f}"
+                          for score, name in res.get("tim10_identity", [])), ""]
     lines += ["", "Frame most similar to the composite's apex face of this sample "
               "(affine ECC correlation; a check of the mapped annotation):", ""]
     for name, m in res.get("apex_face_match", {}).items():
@@ -283,10 +322,12 @@ def main():
     t0 = time.perf_counter()
     real = real_samples(root)
     match = apex_face_match(root)
+    identity = identify_tim10(root)
     injected = injected_samples(root)
     machine = dict(platform=platform.platform(), python=platform.python_version())
     res = dict(machine=machine,
-               real=real, apex_face_match=match, injected=injected,
+               real=real, apex_face_match=match, tim10_identity=identity,
+               injected=injected,
                injected_summary={k: summary([r for r in injected
                                              if r["window"] == k])
                                  for k in WINDOWS},
