@@ -146,15 +146,16 @@ def registration_on_pairs(data):
             cache[video] = read_frames(path, color="grey")
         raw = cache[video][[ref, apex]]
         crop = _crop_pair(raw, (128, 128), "grey", 0, None, video)
+        rigid, local = head_motion(optical_flow(crop.frames[0], crop.frames[1],
+                                                method="tvl1"))
         row = {"video": Path(video).name, "ref": ref, "apex": apex,
-               "rigid_before": head_motion(optical_flow(
-                   crop.frames[0], crop.frames[1], method="tvl1"))[0]}
+               "rigid_before": rigid, "local_before": local}
         for name, refine in (("ecc", "ecc"), ("landmarks", None)):
             reg = register_frames(raw, reference=0, smooth=0.0, refine=refine,
                                   on_missing="interpolate")
             moved = _crop_pair(reg.frames, (128, 128), "grey", 0, None, video)
-            row[f"rigid_after_{name}"] = head_motion(optical_flow(
-                moved.frames[0], moved.frames[1], method="tvl1"))[0]
+            row[f"rigid_after_{name}"], row[f"local_after_{name}"] = head_motion(
+                optical_flow(moved.frames[0], moved.frames[1], method="tvl1"))
             row[f"shift_{name}"] = head_motion(optical_flow(
                 crop.frames[1], moved.frames[1], method="tvl1"))[0]
         rows.append(row)
@@ -185,12 +186,14 @@ def to_markdown(res):
     lines += ["", "## Registration of onset -> apex pairs (rigid part of the flow, "
               "px of the 128 px crop)", "",
               "| pair | before | after, ECC (skmer predict) | shift, ECC | after, "
-              "landmarks only | shift, landmarks only |", "|---|---|---|---|---|---|"]
+              "landmarks only | shift, landmarks only | local motion before -> "
+              "after ECC |", "|---|---|---|---|---|---|---|"]
     for r in res.get("registration", []):
         lines.append(f"| {r['video']} {r['ref']} -> {r['apex']} | "
                      f"{r['rigid_before']:.2f} | {r['rigid_after_ecc']:.2f} | "
                      f"{r['shift_ecc']:.2f} | {r['rigid_after_landmarks']:.2f} | "
-                     f"{r['shift_landmarks']:.2f} |")
+                     f"{r['shift_landmarks']:.2f} | {r['local_before']:.2f} -> "
+                     f"{r['local_after_ecc']:.2f} |")
     lines += ["", "## Long videos", ""]
     for video, by_model in res["videos"].items():
         lines += [f"### {video}", ""]
